@@ -1,0 +1,112 @@
+"""The `atlas-sre` command: thin wrappers over the rooms' public functions.
+
+Heavy imports happen inside each command so `atlas-sre --help` and `sim serve` start fast.
+Every user error is one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+from atlas_sre import __version__
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Teacher-coached Kubernetes RCA.")
+sim_app = typer.Typer(no_args_is_help=True, help="The simulated cluster.")
+scenarios_app = typer.Typer(no_args_is_help=True, help="Scenario files: list, validate, generate.")
+app.add_typer(sim_app, name="sim")
+app.add_typer(scenarios_app, name="scenarios")
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one clear line and exit."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def version() -> None:
+    """Print the package version."""
+    typer.echo(__version__)
+
+
+@sim_app.command("serve")
+def sim_serve(
+    scenario: str = typer.Argument(..., help="Scenario file, folder, or built-in name."),
+    port: int = typer.Option(0, "--port", help="TCP port on 127.0.0.1 (0: any free port)."),
+    kubeconfig: str | None = typer.Option(None, "--kubeconfig", help="Where to write the kubeconfig."),
+    now: str | None = typer.Option(
+        None, "--now", help="Anchor the scenario's observation time to this RFC 3339 instant (reproducible "
+        "bytes). Default: the wall clock at start, so ages read true."),
+) -> None:
+    """Serve SCENARIO as a read-only Kubernetes API until Ctrl-C; prints `export KUBECONFIG=...`."""
+    from atlas_sre.sim.serve import serve_forever_cli
+
+    raise typer.Exit(serve_forever_cli(scenario, port, kubeconfig, now))
+
+
+@scenarios_app.command("list")
+def scenarios_list(
+    paths: list[str] | None = typer.Argument(None, help="Files or folders (default: the built-ins)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON array: name, app, faults, labels."),
+) -> None:
+    """List scenarios with their app, fault ids and labels."""
+    from atlas_sre.scenarios.catalog import builtin_paths, expand_paths, summary
+    from atlas_sre.scenarios.loader import ScenarioError, load_path
+
+    files = list(expand_paths(paths)) if paths else builtin_paths()
+    rows = []
+    for f in files:
+        try:
+            rows.append(summary(load_path(f)))
+        except ScenarioError as exc:
+            fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("NAME", "APP", "FAULTS", "DOMAIN", "COMPLEXITY", box=None, pad_edge=False)
+    for r in rows:
+        lab = r["labels"]
+        table.add_row(r["name"], r["app"] or "-", ",".join(r["faults"]) or "-", lab.get("domain", "-"),
+                      lab.get("complexity", "-"))
+    Console(width=200).print(table)
+    typer.echo(f"{len(rows)} scenarios", err=True)
+
+
+@scenarios_app.command("validate")
+def scenarios_validate(
+    paths: list[str] = typer.Argument(..., help="Files, folders or built-in names."),
+) -> None:
+    """Check scenario files; prints `file:line: path: message` for each broken one."""
+    from atlas_sre.scenarios.catalog import expand_paths
+    from atlas_sre.scenarios.loader import ScenarioError, load_path
+
+    bad = 0
+    total = 0
+    try:
+        files = list(expand_paths(paths))
+    except ScenarioError as exc:
+        fail(str(exc))
+    for f in files:
+        total += 1
+        try:
+            load_path(f)
+        except ScenarioError as exc:
+            bad += 1
+            typer.echo(str(exc), err=True)
+    typer.echo(f"{total - bad}/{total} valid")
+    if bad:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
