@@ -355,3 +355,15 @@ def test_grade_takes_another_rooms_truth_model() -> None:
     truth = ScenarioTruth(rootCauses=[Cause(entity=DR)], aliases=[[DR, VS]])
     g = grade(Diagnosis(entities=[Entity(name=VS)]), truth)
     assert (g.recall, g.correct) == (1.0, True)
+
+
+def test_glob_alias_maps_generated_pod_names_to_their_workload() -> None:
+    # truth: one root cause (the Deployment); a pod of it is named -> matched via the `checkout-*` pattern.
+    from atlas_sre.eval.topology import Components
+
+    aliases = [["shop/Deployment/checkout", "shop/Service/checkout", "shop/Pod/checkout-*"]]
+    comps = Components(aliases)
+    assert comps.of("shop/Pod/checkout-5f7d8c9b4-x2x9z") == comps.of("shop/Deployment/checkout")
+    assert comps.of("shop/Pod/catalog-5f7d8c9b4-x2x9z") != comps.of("shop/Deployment/checkout")
+    score = score_root_causes(["shop/Pod/checkout-5f7d8c9b4-x2x9z"], ["shop/Deployment/checkout"], aliases)
+    assert (score.precision, score.recall) == (1.0, 1.0)

@@ -8,6 +8,7 @@ graph for hop distances. Nothing here scores anything; `grading.py` does.
 
 from __future__ import annotations
 
+import fnmatch
 from collections import deque
 from collections.abc import Iterable
 
@@ -142,13 +143,19 @@ class Components:
     Groups that share a member are merged (union-find), because "A is B" and "B is C" in a ground
     truth mean all three are one thing. The canonical key of a component is its first-written
     member, so contracted paths read like the ground truth. An entity in no group is its own
-    component.
+    component. A member ending in `*` (`shop/Pod/checkout-*`) is a pattern: generated pod and
+    ReplicaSet names cannot be written in a ground truth, but they belong to their workload.
     """
 
     def __init__(self, aliases: Iterable[Iterable[str]] = ()) -> None:
         self._parent: dict[str, str] = {}
+        self._patterns: list[tuple[str, str]] = []  # (glob over keys, a literal member of its group)
         for group in aliases:
-            keys = [entity_key(member) for member in group]
+            members = [entity_key(member) for member in group]
+            keys = [k for k in members if "*" not in k]
+            if not keys:
+                continue
+            self._patterns += [(k, keys[0]) for k in members if "*" in k]
             for key in keys:
                 self._parent.setdefault(key, key)
             for key in keys[1:]:
@@ -169,7 +176,12 @@ class Components:
 
     def of(self, name: str) -> str:
         """The canonical component key of `name`."""
-        return self._find(entity_key(name))
+        key = entity_key(name)
+        if key not in self._parent:
+            for pattern, member in self._patterns:
+                if fnmatch.fnmatchcase(key, pattern):
+                    return self._find(member)
+        return self._find(key)
 
     def members(self, name: str) -> set[str]:
         """Every known key in the component of `name` (itself included)."""
