@@ -32,6 +32,32 @@ def version() -> None:
     typer.echo(__version__)
 
 
+@app.command("exec")
+def exec_(
+    line: str = typer.Argument(..., help='One command line, quoted: "kubectl get pods -n shop | grep -v Running".'),
+    kubeconfig: str | None = typer.Option(None, "--kubeconfig", help="Kubeconfig (default: $KUBECONFIG)."),
+    context: str | None = typer.Option(None, "--context", help="Kubeconfig context."),
+    namespace: str | None = typer.Option(None, "-n", "--namespace", help="Default namespace."),
+) -> None:
+    """Run one read-only command exactly as an agent would; exit 3 when the policy refuses it."""
+    from atlas_sre.cluster import CommandConfig, exec_command_line
+
+    _register_tools()
+    config = CommandConfig(kubeconfig=kubeconfig, context=context, namespace=namespace)
+    code, text = exec_command_line(line, config)
+    typer.echo(text, nl=not text.endswith("\n"))
+    raise typer.Exit(code)
+
+
+def _register_tools() -> None:
+    """Make the built-in analyzers available as the `analyze` command, when that room is present."""
+    try:
+        from atlas_sre.analyzers import register_analyze_tool
+    except ImportError:
+        return
+    register_analyze_tool()
+
+
 @sim_app.command("serve")
 def sim_serve(
     scenario: str = typer.Argument(..., help="Scenario file, folder, or built-in name."),

@@ -1,0 +1,1 @@
+"""Tests of the cluster room (command policy, filters, jq, redaction, truncation, runner)."""
