@@ -49,11 +49,11 @@ def test_include_object(mode: str) -> None:
     cm["apiVersion"] = "v1"
     row = to_table("ConfigMap", [cm], NOW, include_object=mode)["rows"][0]
     if mode == "Metadata":
-        assert row["object"] == {
-            "kind": "PartialObjectMetadata",
-            "apiVersion": "meta.k8s.io/v1",
-            "metadata": cm["metadata"],
-        }
+        # only what kubectl reads from a row (namespace, labels, identity): no annotations/owners
+        cm["metadata"]["annotations"] = {"a": "b"}
+        row = to_table("ConfigMap", [cm], NOW, include_object=mode)["rows"][0]
+        expected = {k: cm["metadata"][k] for k in ("name", "namespace", "labels")}
+        assert row["object"] == {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": expected}
     elif mode == "Object":
         assert row["object"] == cm and row["object"] is not cm
     else:

@@ -72,11 +72,18 @@ def _row_object(obj: Obj, include_object: str) -> Obj | None:
         return copy.deepcopy(obj)
     if include_object == "None":
         return None
+    md = meta(obj)
     return {
         "kind": "PartialObjectMetadata",
         "apiVersion": "meta.k8s.io/v1",
-        "metadata": copy.deepcopy(meta(obj)),
+        "metadata": {k: copy.deepcopy(md[k]) for k in ROW_METADATA if k in md},
     }
+
+
+# What kubectl reads from a row's object: the NAMESPACE column (-A), LABELS (--show-labels, -L).
+# The real apiserver sends the whole metadata; kubectl decodes every row's object, so the fields it
+# never prints (ownerReferences, annotations, managedFields) would only cost it time on big lists.
+ROW_METADATA = ("name", "namespace", "labels")
 
 
 def to_table(

@@ -1,0 +1,118 @@
+"""Stage 1: the scenario's manifests, plus what any cluster already has, as stored API objects.
+
+Objects get the metadata and defaults the apiserver would give them on create. Namespaces a
+cluster always has (and any an object lives in) exist, every namespace has its `default`
+ServiceAccount and `kube-root-ca.crt`, nodes are completed, and kube-system runs its baseline.
+"""
+
+from __future__ import annotations
+
+from atlas_sre.sim import ids
+from atlas_sre.sim.state import ClusterState, Obj, SimSpec
+from atlas_sre.sim.workloads.baseline import (
+    KUBE_DNS_IP,
+    KUBERNETES_IP,
+    baseline_manifests,
+    cluster_objects,
+    kubernetes_service,
+    registry,
+)
+from atlas_sre.sim.workloads.defaults import default_service, default_workload
+from atlas_sre.sim.workloads.index import add_object, index_of
+from atlas_sre.sim.workloads.meta import CLUSTER_SCOPED, clone, entity, stamp
+from atlas_sre.sim.workloads.nodes import DEFAULT_NODE, complete_node
+from atlas_sre.sim.workloads.storage import bind_claim
+
+SYSTEM_NAMESPACES = ["default", "kube-node-lease", "kube-public", "kube-system"]
+_WORKLOADS = {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"}
+
+
+def _key(obj: Obj) -> tuple[str, str | None, str]:
+    md = obj["metadata"]
+    return obj["kind"], md.get("namespace"), md["name"]
+
+
+def _ca_bundle(seed: int) -> str:
+    """A certificate-shaped, deterministic (and meaningless) CA bundle for kube-root-ca.crt."""
+    body = "".join(ids.digest(seed, "ca", i).hex() for i in range(12))
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+
+
+def _namespace(name: str) -> Obj:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def _complete_namespace(ns: Obj) -> None:
+    md = ns["metadata"]
+    md.setdefault("labels", {})["kubernetes.io/metadata.name"] = md["name"]
+    ns.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+    ns.setdefault("status", {}).setdefault("phase", "Active")
+
+
+def _per_namespace(name: str, seed: int) -> list[Obj]:
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": name}},
+        {"apiVersion": "v1", "kind": "ConfigMap",
+         "metadata": {"name": "kube-root-ca.crt", "namespace": name,
+                      "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be used to verify "
+                                      "the kube-apiserver when using internal endpoints such as the internal service "
+                                      "IP or kubernetes.default.svc. No other usage is guaranteed across "
+                                      "distributions of Kubernetes clusters."}},
+         "data": {"ca.crt": _ca_bundle(seed)}},
+    ]
+
+
+def _ordered_objects(spec: SimSpec) -> list[Obj]:
+    """Every object to store, manifests first in their order, then what the cluster adds."""
+    manifests = [clone(m) for m in spec.manifests]
+    for m in manifests:
+        md = m.setdefault("metadata", {})
+        if m.get("kind") not in CLUSTER_SCOPED:
+            md.setdefault("namespace", "default")
+    declared = {_key(m) for m in manifests}
+    extra: list[Obj] = []
+    if not any(m.get("kind") == "Node" for m in manifests):
+        extra.append(clone(DEFAULT_NODE))
+    extra += [o for o in cluster_objects() if _key(o) not in declared]
+    extra += [o for o in [*baseline_manifests(), kubernetes_service()] if _key(o) not in declared]
+    objects = manifests + extra
+    ns_names = list(SYSTEM_NAMESPACES)
+    for o in objects:
+        ns = o["metadata"].get("namespace")
+        if ns and ns not in ns_names:
+            ns_names.append(ns)
+    declared_ns = {m["metadata"]["name"] for m in manifests if m.get("kind") == "Namespace"}
+    implicit = [_namespace(n) for n in ns_names if n not in declared_ns]
+    known = {_key(o) for o in objects}
+    per_ns = [o for n in ns_names for o in _per_namespace(n, spec.seed) if _key(o) not in known]
+    return implicit + objects + per_ns
+
+
+def materialize(spec: SimSpec, state: ClusterState) -> None:
+    """Store every object with metadata and defaults; bind claims; complete nodes."""
+    index_of(state)
+    registry(spec, state)
+    taken_ips: set[str] = {KUBERNETES_IP, KUBE_DNS_IP}
+    node_index = 0
+    for obj in _ordered_objects(spec):
+        kind, ns, name = _key(obj)
+        change = spec.history.get(entity(kind, ns, name))
+        created = change.at if (change and kind == "Pod") else state.clock.start
+        stamp(state, spec.seed, obj, created, generation=2 if change else 1)
+        if kind == "Namespace":
+            _complete_namespace(obj)
+        elif kind == "Node":
+            complete_node(spec, state, obj, node_index)
+            node_index += 1
+        elif kind == "Service":
+            default_service(obj, spec.seed, taken_ips)
+        elif kind in _WORKLOADS:
+            default_workload(obj)
+        elif kind == "Secret":
+            obj.setdefault("type", "Opaque")
+        elif kind == "PersistentVolume":
+            obj.setdefault("status", {}).setdefault("phase", "Available")
+        add_object(state, obj)
+    for pvc in index_of(state).list("PersistentVolumeClaim"):
+        bind_claim(state, spec.seed, pvc, state.clock.start)
