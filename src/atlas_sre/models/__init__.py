@@ -1,1 +1,61 @@
-"""models room."""
+"""Chat models: one protocol (`ChatModel`), its backends, spec strings, and installable small GGUF models.
+
+Nothing here knows about SRE. Backends that need optional packages (transformers, llama-cpp-python)
+import them only when a model is first used, so importing this package is cheap.
+"""
+
+from atlas_sre.models.base import ChatModel, Completion, Message, ModelError
+from atlas_sre.models.catalog import CATALOG, CatalogEntry, catalog_entry
+from atlas_sre.models.commands import models_install_cli, models_list_cli
+from atlas_sre.models.install import (
+    ModelListing,
+    install_model,
+    installed_model_path,
+    list_models,
+    model_path,
+    models_dir,
+    verify_installed,
+)
+from atlas_sre.models.llamacpp_backend import LlamaCppChatModel, LlamaCppConfig
+from atlas_sre.models.openai_http import OpenAIChatModel, OpenAIConfig
+from atlas_sre.models.reference import ReferenceConfig, ReferenceModel, is_reference
+from atlas_sre.models.scripted import ScriptedCall, ScriptedConfig, ScriptedModel
+from atlas_sre.models.spec import BACKENDS, load_model, parse_spec
+from atlas_sre.models.text import estimate_prompt_tokens, estimate_tokens
+from atlas_sre.models.transformers_backend import TransformersChatModel, TransformersConfig
+
+__all__ = [
+    "BACKENDS",
+    "CATALOG",
+    "CatalogEntry",
+    "ChatModel",
+    "Completion",
+    "LlamaCppChatModel",
+    "LlamaCppConfig",
+    "Message",
+    "ModelError",
+    "ModelListing",
+    "OpenAIChatModel",
+    "OpenAIConfig",
+    "ReferenceConfig",
+    "ReferenceModel",
+    "ScriptedCall",
+    "ScriptedConfig",
+    "ScriptedModel",
+    "TransformersChatModel",
+    "TransformersConfig",
+    "catalog_entry",
+    "estimate_prompt_tokens",
+    "estimate_tokens",
+    "install_model",
+    "installed_model_path",
+    "is_reference",
+    "list_models",
+    "load_model",
+    "model_path",
+    "models_dir",
+    "models_install_cli",
+    "models_list_cli",
+    "parse_spec",
+    "verify_installed",
+]
