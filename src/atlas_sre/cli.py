@@ -132,6 +132,21 @@ def scenarios_validate(
         raise typer.Exit(1)
 
 
+@scenarios_app.command("generate")
+def scenarios_generate(
+    count: int = typer.Option(..., "--count", help="How many scenarios to write."),
+    seed: int = typer.Option(..., "--seed", help="Same seed, byte-identical files."),
+    app_name: str | None = typer.Option(None, "--app", help="Only this built-in app (bookinfo, online-shop, ...)."),
+    fault: str | None = typer.Option(None, "--fault", help="Only this fault id from the catalogue."),
+    scale: int | None = typer.Option(None, "--scale", help="Replicate workloads to about N pods (benchmarks)."),
+    out: str = typer.Option(..., "--out", help="Output folder."),
+) -> None:
+    """Generate scenarios: random app x target x arguments, red herrings, controls, two-fault incidents."""
+    from atlas_sre.scenarios.generator import generate_cli
+
+    raise typer.Exit(generate_cli(count, seed, app_name, fault, scale, out))
+
+
 @models_app.command("install")
 def models_install(
     name: str = typer.Argument(..., help="Model name, e.g. qwen2.5-coder-0.5b (see `atlas-sre models list`)."),
