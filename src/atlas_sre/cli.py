@@ -12,6 +12,7 @@ import sys
 import typer
 
 from atlas_sre import __version__
+from atlas_sre.cli_capsules import capsules_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Teacher-coached Kubernetes RCA.")
 sim_app = typer.Typer(no_args_is_help=True, help="The simulated cluster.")
@@ -20,6 +21,7 @@ app.add_typer(sim_app, name="sim")
 models_app = typer.Typer(no_args_is_help=True, help="Chat models: install the small local GGUF models, list them.")
 app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(models_app, name="models")
+app.add_typer(capsules_app, name="capsules")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -58,6 +60,67 @@ def _register_tools() -> None:
     except ImportError:
         return
     register_analyze_tool()
+
+
+@app.command()
+def analyze(
+    kubeconfig: str | None = typer.Option(None, "--kubeconfig", help="Kubeconfig (default: $KUBECONFIG)."),
+    context: str | None = typer.Option(None, "--context", help="Kubeconfig context."),
+    namespace: str | None = typer.Option(None, "-n", "--namespace", help="Only findings in this namespace."),
+    as_json: bool = typer.Option(False, "--json", help="JSON findings."),
+) -> None:
+    """istioctl-analyze and k8sgpt-style checks over any cluster's objects (exit 79 on errors)."""
+    from atlas_sre.analyzers.tool import analyze_cli
+
+    raise typer.Exit(analyze_cli(kubeconfig, context, namespace, as_json))
+
+
+@app.command()
+def investigate(
+    incident: str = typer.Argument("", help="The incident as reported (default with --scenario: its summary)."),
+    scenario: str | None = typer.Option(None, "--scenario", help="Investigate a scenario on the simulator."),
+    kubeconfig: str | None = typer.Option(None, "--kubeconfig", help="Investigate a real cluster."),
+    context: str | None = typer.Option(None, "--context", help="Kubeconfig context."),
+    namespace: str | None = typer.Option(None, "-n", "--namespace", help="Default namespace."),
+    student: str = typer.Option("reference:student", "--student", help="Student model spec."),
+    teacher: str = typer.Option("reference:teacher", "--teacher", help="Teacher model spec."),
+    no_teach: bool = typer.Option(False, "--no-teach", help="Baseline: the student alone."),
+    max_steps: int = typer.Option(20, "--max-steps", help="Command budget."),
+    as_json: bool = typer.Option(False, "--json", help="JSON result instead of the Markdown report."),
+    trace: str | None = typer.Option(None, "--trace", help="Write the JSONL trajectory here."),
+) -> None:
+    """Investigate an incident read-only: plan, (teaching), commands, diagnosis."""
+    from atlas_sre.protocol.cli_investigate import investigate_cli
+
+    raise typer.Exit(investigate_cli(incident, scenario, kubeconfig, context, namespace, student, teacher,
+                                     no_teach, max_steps, as_json, trace))
+
+
+@app.command()
+def bench(
+    scenarios: str | None = typer.Option(None, "--scenarios", help="builtin, library, folder, or names."),
+    modes: str | None = typer.Option(None, "--modes", help="Comma-separated: student,atlas,atlas+capsules,capsules."),
+    iterations: int = typer.Option(1, "--iterations", help="Iterations (capsules accumulate across them)."),
+    repeats: int = typer.Option(1, "--repeats", help="Repeats per episode."),
+    split: str | None = typer.Option(None, "--split", help="Train/test split, e.g. 0.5 or 60:60."),
+    workers: int = typer.Option(1, "--workers", help="Parallel worker processes."),
+    student: str = typer.Option("reference:student", "--student", help="Student model spec."),
+    teacher: str = typer.Option("reference:teacher", "--teacher", help="Teacher model spec."),
+    seed: int = typer.Option(0, "--seed", help="Seed (same seed, same numbers)."),
+    out: str = typer.Option(..., "--out", help="Run folder (resumable)."),
+) -> None:
+    """Benchmark modes side by side over a scenario set; writes results, summary and reports."""
+    from atlas_sre.eval.cli_bench import bench_cli
+
+    raise typer.Exit(bench_cli(scenarios, modes, iterations, repeats, split, workers, student, teacher, seed, out))
+
+
+@app.command()
+def report(dirs: list[str] = typer.Argument(..., help="One run folder (rebuild) or two (compare).")) -> None:
+    """Rebuild a run's reports, or compare two runs."""
+    from atlas_sre.eval.cli_bench import report_cli
+
+    raise typer.Exit(report_cli(dirs))
 
 
 @sim_app.command("serve")
