@@ -1,0 +1,76 @@
+"""IST0173 (a DestinationRule subset selects no pods) and IST0174 (a DestinationRule host is unknown).
+
+Why: traffic routed to an empty subset gets `503 UH no_healthy_upstream`; a DestinationRule whose
+host matches nothing silently applies to nothing (its TLS or pool settings never take effect).
+IST0173 is not reported when the Service selects no pods at all: that cause is reported once, on
+the Service or the workload (ATL220/ATL222), not again on every subset.
+"""
+
+from __future__ import annotations
+
+from atlas_sre.analyzers.base import Finding, Level, finding
+from atlas_sre.analyzers.k8s import labels, map_matches, name_of, ns_of, service_pods, spec
+from atlas_sre.analyzers.mesh import fqdn, host_known, service_entity, service_for
+from atlas_sre.analyzers.snapshot import Snapshot
+
+NAME = "dr-subsets"
+
+
+class DestinationRuleSubsets:
+    """DestinationRule hosts must exist and each subset must select at least one pod of its Service."""
+
+    name = NAME
+    codes = ("IST0173", "IST0174")
+
+    def analyze(self, snap: Snapshot) -> list[Finding]:
+        out: list[Finding] = []
+        for dr in snap.of_kind("DestinationRule"):
+            host = str(spec(dr).get("host") or "")
+            if not host or "*" in host:
+                continue
+            full = fqdn(host, ns_of(dr), snap)
+            if not host_known(snap, full):
+                out.append(
+                    finding(
+                        NAME,
+                        "IST0174",
+                        Level.WARNING,
+                        dr,
+                        f"The host {host} defined in the DestinationRule does not match any services "
+                        "in the mesh.",
+                        related=service_entity(full),
+                    )
+                )
+                continue
+            svc = service_for(snap, full)
+            if svc is None:
+                continue  # a ServiceEntry host: its endpoints are not pods
+            pods = service_pods(snap, svc)
+            if not pods:
+                continue
+            for subset in spec(dr).get("subsets") or []:
+                wanted = subset.get("labels") or {}
+                if wanted and not any(map_matches(wanted, labels(p)) for p in pods):
+                    pretty = ",".join(f"{k}={v}" for k, v in sorted(wanted.items()))
+                    have = sorted(
+                        {
+                            ",".join(f"{k}={v}" for k, v in sorted(labels(p).items()) if k in wanted)
+                            for p in pods
+                        }
+                    )
+                    out.append(
+                        finding(
+                            NAME,
+                            "IST0173",
+                            Level.ERROR,
+                            dr,
+                            f"The Subset {subset.get('name')} defined in the DestinationRule does not select "
+                            "any pods. "
+                            "Which may lead to 503 UH (NoHealthyUpstream).",
+                            evidence=[
+                                f"subset labels {pretty}; pods of Service {ns_of(svc)}/{name_of(svc)} carry "
+                                f"{'; '.join(h for h in have if h) or 'none of these keys'}"
+                            ],
+                        )
+                    )
+        return out

@@ -1,0 +1,96 @@
+"""IST0102 NamespaceNotInjected and IST0103 PodMissingProxy, as istioctl's injection analyzer.
+
+Why: a pod without a sidecar in an injected namespace (usually one that was not restarted after
+injection was enabled) sends plaintext and escapes every mesh policy. IST0102 is reported only for
+namespaces that run pods (istioctl also reports empty ones); pods that opt out with
+`sidecar.istio.io/inject: "false"` are skipped, exactly as istioctl does (ATL101/ATL102 look at them).
+"""
+
+from __future__ import annotations
+
+from atlas_sre.analyzers.base import Finding, Level, finding
+from atlas_sre.analyzers.k8s import (
+    SYSTEM_NAMESPACES,
+    has_sidecar,
+    labels,
+    live_pods,
+    md,
+    name_of,
+    ns_of,
+    spec,
+)
+from atlas_sre.analyzers.snapshot import Obj, Snapshot
+
+NAME = "injection"
+INJECT = "sidecar.istio.io/inject"
+
+
+def injection_enabled(ns: Obj) -> bool | None:
+    """True (enabled or a revision label), False (explicitly disabled), None (no label)."""
+    lab = labels(ns)
+    if "istio.io/rev" in lab:
+        return True
+    value = lab.get("istio-injection")
+    if value is None:
+        return None
+    return value == "enabled"
+
+
+def opted_out(pod: Obj) -> bool:
+    """The pod says `sidecar.istio.io/inject: "false"` (label wins over annotation, as in Istio)."""
+    value = labels(pod).get(INJECT, (md(pod).get("annotations") or {}).get(INJECT, ""))
+    return str(value).lower() == "false"
+
+
+class Injection:
+    """Namespaces that run pods should say whether they are injected; injected pods need their proxy."""
+
+    name = NAME
+    codes = ("IST0102", "IST0103")
+
+    def analyze(self, snap: Snapshot) -> list[Finding]:
+        if not snap.mesh_installed:
+            return []
+        out: list[Finding] = []
+        pods = live_pods(snap)
+        busy = {ns_of(p) for p in pods}
+        injected: set[str] = set()
+        for ns in snap.of_kind("Namespace"):
+            name = name_of(ns)
+            if name in SYSTEM_NAMESPACES:
+                continue
+            state = injection_enabled(ns)
+            if state:
+                injected.add(name)
+            elif state is None and name in busy:
+                out.append(
+                    finding(
+                        NAME,
+                        "IST0102",
+                        Level.INFO,
+                        ns,
+                        f"The namespace is not enabled for Istio injection. Run 'kubectl label namespace "
+                        f"{name} istio-injection=enabled' to enable it, or 'kubectl label namespace "
+                        f"{name} istio-injection=disabled' to explicitly mark it as not needing "
+                        "injection.",
+                    )
+                )
+        for pod in pods:
+            if (
+                ns_of(pod) not in injected
+                or opted_out(pod)
+                or spec(pod).get("hostNetwork")
+                or has_sidecar(pod)
+            ):
+                continue
+            out.append(
+                finding(
+                    NAME,
+                    "IST0103",
+                    Level.WARNING,
+                    pod,
+                    f"The pod {ns_of(pod)}/{name_of(pod)} is missing the Istio proxy. This can often be "
+                    "resolved by restarting or redeploying the workload.",
+                )
+            )
+        return out
