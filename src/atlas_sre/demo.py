@@ -1,48 +1,73 @@
 """`make demo`: the main job on the embedded default (simulator + reference agents, offline).
 
-Serves a built-in incident as a real read-only Kubernetes API and shows what an agent sees
-through the read-only command layer, then (as the later rooms land) investigates it.
+1. One incident from the seed's story (a service-mesh misconfiguration behind HTTP 503s): the
+   student investigates alone, then with the teacher's probe and correction; both are shown.
+2. A small benchmark on the built-in incidents — baseline vs taught vs taught-with-capsules over
+   two iterations — printed as the seed-style table (accuracy, modeled time, tokens per mode).
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
+import time
+from typing import Any
 
 from rich.console import Console
 from rich.rule import Rule
 
-from atlas_sre.cluster import CommandConfig, CommandRunner
-from atlas_sre.scenarios.catalog import load
-from atlas_sre.sim.serve import SimServer, build_state
-
-SESSION = [
-    "kubectl get pods -n shop",
-    "kubectl get events -n shop --field-selector type=Warning",
-    "kubectl describe deploy checkout -n shop",
-    "kubectl logs -n shop deploy/checkout --previous --tail=5",
-    "kubectl get endpoints -n shop",
-    "kubectl top pods -n shop",
-    "kubectl delete pod -n shop --all",
-]
+DEMO_SCENARIO = "mesh-subset-missing"
 
 
-def kubectl_session(console: Console, scenario_name: str = "crashloop-missing-env") -> None:
-    """Serve one scenario and run a short read-only kubectl session against it."""
-    scenario = load(scenario_name)
-    state, namespace = build_state(scenario_name, None)
-    console.print(Rule(f"[bold]{scenario_name}[/]: {scenario.spec.incident.summary}"))
-    with SimServer(state, namespace=namespace) as server:
-        console.print(f"[dim]export KUBECONFIG={server.kubeconfig_path}[/]")
-        with CommandRunner(CommandConfig(kubeconfig=server.kubeconfig_path)) as runner:
-            for line in SESSION:
-                result = runner.run(line)
-                console.print(f"[bold green]$ {line}[/]  [dim]({result.duration_s:.2f}s, exit {result.exit_code})[/]")
-                console.print(result.observation.rstrip(), markup=False, highlight=False)
+def _show_run(console: Console, title: str, commands: list[str], diagnosis: dict[str, Any] | None,
+              grade: dict[str, Any] | None) -> None:
+    console.print(f"[bold]{title}[/] ({len(commands)} commands)")
+    for i, line in enumerate(commands, 1):
+        console.print(f"  #{i} {line}", markup=False, highlight=False)
+    roots = [e["name"] for e in (diagnosis or {}).get("entities", []) if e.get("contributing_factor", True)]
+    verdict = "[green]correct[/]" if (grade or {}).get("correct") else "[red]wrong[/]"
+    console.print(f"  → root cause: {', '.join(roots) or '(none)'}  {verdict}")
+
+
+def investigation(console: Console) -> None:
+    """Student alone vs student taught, on one served mesh incident."""
+    from atlas_sre.protocol.atlas import ATLASInference
+
+    console.print(Rule(f"[bold]1. One incident, with and without teaching[/] ({DEMO_SCENARIO})"))
+    atlas = ATLASInference(student_model="reference:student", teacher_model="reference:teacher", probe_token_limit=50)
+    result = atlas.run_full_protocol(scenario=DEMO_SCENARIO)
+    console.print(f"[bold]Incident:[/] {result['problem']}", highlight=False)
+    diag = result["diagnostic"]
+    console.print(f"[bold]Probe:[/] {diag['capability_score']}/5 → {diag['learning_strategy']}: "
+                  f"{diag['probe_response']}", highlight=False)
+    console.print(f"[bold]Guidance:[/] {result['learning']['learning_guidance']}", highlight=False)
+    for label, key in (("Student alone (the seed's flawed approach)", "baseline"), ("Student taught", "guided")):
+        _show_run(console, label, result["commands"].get(key, []), result.get(f"{key}_diagnosis"),
+                  result.get("grades", {}).get(key))
+    tokens = result.get("tokens_by_role", {})
+    console.print(f"[dim]tokens by role: {tokens}[/]", highlight=False)
+
+
+def small_bench(console: Console) -> None:
+    """Three modes over the built-in incidents, two iterations, the seed-style table."""
+    from atlas_sre.eval.cli_bench import console_report
+    from atlas_sre.eval.runner import run_bench
+    from atlas_sre.eval.runner_model import BenchConfig
+
+    console.print(Rule("[bold]2. Benchmark: baseline vs taught vs taught-with-capsules[/] (built-in incidents)"))
+    cfg = BenchConfig(scenarios=["builtin"], modes=["student", "atlas", "atlas+capsules"], iterations=2, seed=0,
+                      workers=0)
+    with tempfile.TemporaryDirectory(prefix="atlas-sre-demo-") as out:
+        run = run_bench(cfg, out, progress=sys.stderr.isatty())
+        console.print(console_report(run.summary), markup=False, highlight=False)
 
 
 def main() -> int:
-    console = Console(width=160)
-    kubectl_session(console)
+    console = Console(width=140)
+    t0 = time.perf_counter()
+    investigation(console)
+    small_bench(console)
+    console.print(f"[dim]demo finished in {time.perf_counter() - t0:.0f}s — `atlas-sre bench --help` for full runs[/]")
     return 0
 
 

@@ -1,0 +1,176 @@
+"""The investigation loop: one command per step, its observation back, until a diagnosis or a budget.
+
+mini-swe-agent's shape: the message list *is* the trajectory; `step()` queries the student, parses
+its reply (the same parser for every student), runs the command through the cluster room's
+`CommandRunner` and appends the observation. Every non-normal turn is an exception carrying the
+text to feed back (`FormatError`, `Refused`) or ending the run (`Submitted`, `LimitsExceeded`), so
+garbled output, forbidden commands and endless repetition all end in a recorded outcome and never
+in a crash. Budgets: steps, student tokens (prompt + completion as the backend counted them),
+consecutive format errors, repeated commands.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from atlas_sre.agents.exceptions import FormatError, InterruptAgentFlow, LimitsExceeded, Refused, Submitted
+from atlas_sre.agents.parsing import parse_action
+from atlas_sre.agents.prompting import render
+from atlas_sre.agents.trajectory import Step, Trajectory
+from atlas_sre.agents.types import Briefing, Student
+from atlas_sre.models.base import ModelError
+
+
+class CommandRunnerLike(Protocol):
+    """What the loop needs of `atlas_sre.cluster.CommandRunner` (a test may pass a fake)."""
+
+    def run(self, line: str) -> object: ...
+
+
+class LoopConfig(BaseModel):
+    """Budgets of one investigation run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_steps: int = Field(20, ge=1, description="student replies before the run is stopped")
+    max_tokens: int = Field(400_000, ge=1, description="student prompt+completion tokens for the whole run")
+    max_format_errors: int = Field(3, ge=1, description="consecutive unreadable replies before stopping")
+    max_repeats: int = Field(3, ge=0, description="repeated commands answered with a reminder before stopping")
+    min_commands: int = Field(1, ge=0, description="commands to run before a diagnosis is accepted (evidence first)")
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def command_key(line: str) -> str:
+    """What counts as 'the same command': whitespace-normalised text."""
+    return _SPACE.sub(" ", line.strip())
+
+
+class InvestigationLoop:
+    """Runs one student against one cluster (through `runner`); `run()` returns the Trajectory."""
+
+    def __init__(self, student: Student, runner: CommandRunnerLike, config: LoopConfig | None = None,
+                 *, default_namespace: str | None = None, on_step: Callable[[Step], None] | None = None) -> None:
+        self.student = student
+        self.runner = runner
+        self.config = config or LoopConfig()
+        self.default_namespace = default_namespace
+        self.on_step = on_step
+        self._seen: dict[str, int] = {}
+        self._repeats = 0
+        self._format_errors = 0
+
+    def run(self, briefing: Briefing, label: str = "run") -> Trajectory:
+        """Investigate until the student submits or a budget ends the run."""
+        started = time.monotonic()
+        namespace = self.default_namespace or briefing.default_namespace
+        self.default_namespace = namespace
+        traj = Trajectory(label=label, student=self.student.name, incident=briefing.incident.text())
+        traj.messages.extend(self.student.start(briefing))
+        while traj.outcome == "running":
+            step = Step(n=len(traj.steps) + 1, kind="command")
+            try:
+                self.step(traj, step)
+            except Submitted as exc:
+                step.kind = "submit"
+                traj.outcome = "submitted"
+                traj.diagnosis = exc.diagnosis.model_dump(mode="json")
+            except LimitsExceeded as exc:
+                step.kind = "limit" if step.kind == "command" else step.kind
+                traj.outcome, traj.detail = exc.outcome, str(exc)
+                self._add(traj, step, render("limit_reached", reason=str(exc)))
+            except InterruptAgentFlow as exc:
+                for message in exc.messages:
+                    self._add(traj, step, message)
+            finally:
+                traj.steps.append(step)
+                if self.on_step is not None:
+                    self.on_step(step)
+        traj.duration_s = time.monotonic() - started
+        return traj
+
+    def step(self, traj: Trajectory, step: Step) -> None:
+        """Query, parse, check for repeats, execute, observe (raises to leave the step early)."""
+        self._check_budgets(traj, step)
+        try:
+            action = self.student.act(list(traj.messages))
+        except ModelError as exc:
+            step.kind = "model_error"
+            raise LimitsExceeded("model_error", f"the student's model failed: {exc}") from None
+        step.prompt_tokens, step.completion_tokens = action.usage.prompt_tokens, action.usage.completion_tokens
+        step.model_latency_s = action.usage.latency_s
+        self._add(traj, step, action.text, role="assistant")
+        try:
+            command = parse_action(action.text, self.default_namespace)
+        except Submitted:
+            if len(traj.commands) >= self.config.min_commands:
+                raise
+            error: FormatError | None = FormatError(
+                f"No evidence yet: run at least {self.config.min_commands} read-only command(s) before submitting "
+                "the diagnosis; the entity you blame must be proved by command output.")
+        except FormatError as exc:
+            error = exc
+        else:
+            error = None
+        if error is not None:
+            step.kind = "format_error"
+            self._format_errors += 1
+            if self._format_errors >= self.config.max_format_errors:
+                raise LimitsExceeded("format_errors", f"{self._format_errors} unusable replies in a row "
+                                     f"(last: {error})")
+            raise FormatError(render("format_error", error=str(error)))
+        self._format_errors = 0
+        step.command = command
+        self._execute(traj, step, command)
+
+    def _check_budgets(self, traj: Trajectory, step: Step) -> None:
+        if len(traj.steps) >= self.config.max_steps:
+            raise LimitsExceeded("step_limit", f"step limit of {self.config.max_steps} reached without a diagnosis")
+        spent = traj.usage.total
+        if spent >= self.config.max_tokens:
+            raise LimitsExceeded("token_limit", f"token budget of {self.config.max_tokens} spent ({spent} tokens) "
+                                 "without a diagnosis")
+
+    def _execute(self, traj: Trajectory, step: Step, command: str) -> None:
+        key = command_key(command)
+        if key in self._seen:
+            step.kind = "repeated"
+            self._repeats += 1
+            if self._repeats > self.config.max_repeats:
+                raise LimitsExceeded("repetition_limit", f"the same commands were repeated {self._repeats} times")
+            raise Refused(render("repeated_command", command=key, first_step=self._seen[key],
+                                 repeats_left=self.config.max_repeats - self._repeats + 1), repeated=True)
+        self._seen[key] = step.n
+        result = self.runner.run(command)
+        step.duration_s = float(getattr(result, "duration_s", 0.0))
+        step.exit_code = int(getattr(result, "exit_code", 0))
+        step.truncated = bool(getattr(result, "truncated", False))
+        observation = str(getattr(result, "observation", ""))
+        step.observation_bytes = len(observation.encode())
+        step.observation_lines = observation.count("\n") + (1 if observation and not observation.endswith("\n") else 0)
+        if getattr(result, "refused", False):
+            step.kind = "refused"
+            raise Refused(render("refused_command", observation=observation.strip()))
+        self._add(traj, step, render("observation", exit_code=step.exit_code, lines=step.observation_lines,
+                                     truncated=", truncated" if step.truncated else "",
+                                     output=observation.rstrip("\n")))
+
+    @staticmethod
+    def _add(traj: Trajectory, step: Step, content: str, role: str = "user") -> None:
+        message = {"role": role, "content": content}
+        traj.messages.append(message)
+        step.messages.append(message)
+
+
+def run_investigation(student: Student, runner: CommandRunnerLike, briefing: Briefing, *,
+                      config: LoopConfig | None = None, label: str = "run", default_namespace: str | None = None,
+                      on_step: Callable[[Step], None] | None = None) -> Trajectory:
+    """One-call form of `InvestigationLoop(...).run(briefing, label)`."""
+    loop = InvestigationLoop(student, runner, config, default_namespace=default_namespace, on_step=on_step)
+    return loop.run(briefing, label)

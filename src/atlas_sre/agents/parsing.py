@@ -1,0 +1,125 @@
+"""Reading model output: the one command or the final diagnosis of a reply, and the probe's score.
+
+Small models get the format almost right, so the parsers are forgiving where the intent is
+unambiguous (a lone `kubectl ...` line without a fence, a score written "3 out of 5") and strict
+where guessing would change what runs (two commands in one reply). Every rejection is a
+`FormatError` whose message tells the model exactly what to fix; the loop bounds how often.
+"""
+
+from __future__ import annotations
+
+import re
+
+from atlas_sre.agents.exceptions import FormatError, Submitted
+from atlas_sre.eval.diagnosis import DiagnosisError, parse_diagnosis
+
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
+_SHELL_TAGS = frozenset({"bash", "sh", "shell", "console", "zsh", ""})
+_BARE_COMMAND = re.compile(r"^\s*(?:\$\s*)?((?:kubectl|analyze|atlas-sre)\b[^\n]*)$", re.MULTILINE)
+_DIAGNOSIS_HINT = re.compile(r'"(?:entities|propagations)"\s*:')
+FORMAT_HELP = (
+    "Reply with exactly one read-only command in a ```bash``` block, or submit the final diagnosis "
+    "as JSON in a ```json``` block."
+)
+
+
+def _blocks(text: str) -> list[tuple[str, str]]:
+    return [(m.group(1).lower(), m.group(2).strip()) for m in _FENCE.finditer(text)]
+
+
+def _command_lines(body: str) -> list[str]:
+    lines = []
+    for raw in body.splitlines():
+        line = raw.strip()
+        if line.startswith("$ "):
+            line = line[2:].strip()
+        if line and not line.startswith("#"):
+            lines.append(line)
+    return lines
+
+
+def parse_action(text: str, default_namespace: str | None = None) -> str:
+    """The command line of a reply; raises `Submitted(diagnosis)` or `FormatError`.
+
+    Accepted: one ```bash``` (sh/shell/unlabelled) block holding one command line, or a ```json```
+    block (or bare JSON object) holding the diagnosis, or, without any fence, a single line starting
+    with `kubectl`/`analyze`. Anything else is a format error naming the problem.
+    """
+    blocks = _blocks(text)
+    json_blocks = [b for tag, b in blocks if tag == "json" or (tag == "" and b.lstrip().startswith("{"))]
+    shell_blocks = [b for tag, b in blocks if tag in _SHELL_TAGS and b not in json_blocks]
+    if json_blocks and shell_blocks:
+        raise FormatError("Your reply has both a command and a diagnosis. " + FORMAT_HELP)
+    if json_blocks or (not shell_blocks and _DIAGNOSIS_HINT.search(text)):
+        source = json_blocks[-1] if json_blocks else text
+        try:
+            diagnosis = parse_diagnosis(source, default_namespace)
+        except DiagnosisError as exc:
+            raise FormatError(f"Your diagnosis could not be read: {exc}. Fix the JSON and submit it again in a "
+                              "```json``` block with the fields entities, propagations, category, summary.") from None
+        raise Submitted(diagnosis)
+    if len(shell_blocks) > 1:
+        raise FormatError(f"Your reply has {len(shell_blocks)} command blocks; run one command per reply. "
+                          + FORMAT_HELP)
+    if shell_blocks:
+        lines = _command_lines(shell_blocks[0])
+        if len(lines) != 1:
+            what = "no command" if not lines else f"{len(lines)} lines"
+            raise FormatError(f"Your ```bash``` block has {what}; put exactly one command line in it "
+                              "(use `|` filters on the same line instead of several commands).")
+        return lines[0]
+    bare = [m.group(1).strip() for m in _BARE_COMMAND.finditer(text)]
+    if len(bare) == 1:
+        return bare[0]
+    raise FormatError(("Your reply has several command lines and no ```bash``` block. " if bare else
+                       "Your reply has no command and no diagnosis. ") + FORMAT_HELP)
+
+
+# --- probe score --------------------------------------------------------------------------------------
+
+_SCORE_PATTERNS = (
+    re.compile(r"\b([1-5])\s*(?:out\s+of|/)\s*5\b", re.IGNORECASE),
+    re.compile(r"\b(?:score|level|capability|rating|rated|grade)\b[^0-9\n]{0,12}?\b([1-5])\b", re.IGNORECASE),
+)
+# Most specific phrases first: "not good" must win over "good", "very poor" over "poor".
+_KEYWORDS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (1, ("will fail", "fail completely", "completely wrong", "struggle significantly", "very poor", "hopeless",
+         "no idea", "clueless")),
+    (5, ("excellent", "easily", "no issues", "perfect", "expert", "flawless")),
+    (2, ("not good", "poor", "weak", "major errors", "significant errors", "major gaps", "superficial",
+         "surface-level", "surface level", "misses", "naive")),
+    (4, ("likely succeed", "minor errors", "minor gaps", "strong", "solid", "good", "mostly correct")),
+    (3, ("moderate", "mixed", "partial", "average", "fair", "some gaps", "adequate")),
+)
+_LONE_DIGIT = re.compile(r"(?<![\d.])\b([1-5])\b(?!\.\d|\d|%)")
+DEFAULT_SCORE = 3
+
+
+def parse_probe_score(text: str) -> int:
+    """A 1–5 capability score from the probe's free text; 3 when nothing can be read.
+
+    Order: explicit forms ("N/5", "N out of 5", "score: N", "Score N", "level N"), then keyword
+    buckets, then the first lone digit 1–5 (not part of 503, 2.5 or 40%), then the default.
+    """
+    for pattern in _SCORE_PATTERNS:
+        m = pattern.search(text)
+        if m:
+            return int(m.group(1))
+    lowered = text.lower()
+    for score, words in _KEYWORDS:
+        if any(w in lowered for w in words):
+            return score
+    m = _LONE_DIGIT.search(text)
+    return int(m.group(1)) if m else DEFAULT_SCORE
+
+
+_TEACHING = re.compile(r"<teaching>(.*?)(?:</teaching>|$)", re.DOTALL | re.IGNORECASE)
+_THINKING = re.compile(r"<think(?:ing)?>.*?(?:</think(?:ing)?>|$)", re.DOTALL | re.IGNORECASE)
+
+
+def teaching_text(text: str) -> str:
+    """The student-facing part of a correction: inside `<teaching>` if present, never `<thinking>`."""
+    m = _TEACHING.search(text)
+    if m:
+        return m.group(1).strip()
+    return _THINKING.sub("", text).strip()

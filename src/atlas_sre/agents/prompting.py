@@ -1,0 +1,59 @@
+"""Prompt templates: Markdown files in `agents/prompts/`, filled with `string.Template`.
+
+Templates are files so prompts can be read, diffed and tuned without touching code, and
+`string.Template` (`$name`) leaves the JSON braces in the prompts alone. `render` uses strict
+substitution: a template asking for a value the code does not supply is a bug, caught by tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from string import Template
+
+from atlas_sre.agents.types import CapsuleBrief
+
+PROMPT_NAMES = (
+    "student_system", "student_task", "student_plan", "student_plan_system", "format_error", "observation",
+    "repeated_command", "refused_command", "limit_reached", "teacher_system", "teacher_probe",
+    "teacher_correct_light", "teacher_correct_medium", "teacher_correct_heavy",
+)
+
+
+@cache
+def template(name: str) -> Template:
+    """The template `prompts/<name>.md` (cached)."""
+    if name not in PROMPT_NAMES:
+        raise KeyError(f"unknown prompt {name!r}; known: {', '.join(PROMPT_NAMES)}")
+    text = resources.files("atlas_sre.agents").joinpath("prompts", f"{name}.md").read_text(encoding="utf-8")
+    return Template(text)
+
+
+def render(name: str, **values: object) -> str:
+    """Fill `prompts/<name>.md`; every `$placeholder` must be supplied."""
+    return template(name).substitute({k: str(v) for k, v in values.items()}).strip() + "\n"
+
+
+CAPSULE_HEADING = "Procedures that worked on similar incidents"
+
+
+def capsule_block(capsules: Sequence[CapsuleBrief], heading: str = CAPSULE_HEADING) -> str:
+    """`\\n<heading>:\\n- skill (when: trigger): step; step\\n` or empty when there are none."""
+    if not capsules:
+        return ""
+    return f"\n{heading}:\n" + "\n".join(f"- {c.text()}" for c in capsules) + "\n"
+
+
+def guidance_block(guidance: str | None) -> str:
+    """The teacher's guidance as the student reads it, or empty."""
+    if not guidance or not guidance.strip():
+        return ""
+    return f"\nGuidance from your teacher:\n{guidance.strip()}\n"
+
+
+def plan_block(plan: str | None) -> str:
+    """The student's own plan as a reminder in the task message, or empty."""
+    if not plan or not plan.strip():
+        return ""
+    return f"Your investigation plan:\n{plan.strip()}\n"

@@ -1,0 +1,208 @@
+"""What agents exchange: the incident (all they are told), plans, teaching, actions, and the roles.
+
+The `Incident` is the architectural guard of the reference agents' honesty: it holds the summary
+and the alerts, nothing else. No scenario name, no ground truth, no image registry can reach an
+agent, because no agent entry point accepts anything but an `Incident`, text it produced itself,
+teacher text and command observations.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from atlas_sre.models.base import Message
+
+Strategy = Literal["Light", "Medium", "Heavy"]
+_ALERT_SKIP = frozenset({"alertname", "severity", "summary", "description", "startsAt", "endsAt"})
+
+
+def strategy_for(score: int) -> Strategy:
+    """The ATLAS mapping: 4–5 Light, 2–3 Medium, 1 Heavy."""
+    return "Light" if score >= 4 else "Medium" if score >= 2 else "Heavy"
+
+
+@dataclass(frozen=True)
+class Incident:
+    """All an agent is told: a summary and the firing alerts (Prometheus-style label dicts)."""
+
+    summary: str
+    alerts: tuple[Mapping[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, summary: str, alerts: Sequence[Mapping[str, Any]] | None = None) -> Incident:
+        return cls(summary.strip(), tuple(dict(a) for a in alerts or ()))
+
+    @property
+    def namespace(self) -> str | None:
+        """The namespace most alerts name (what an SRE would default `-n` to), if any."""
+        counts = Counter(str(a["namespace"]) for a in self.alerts if a.get("namespace"))
+        return counts.most_common(1)[0][0] if counts else None
+
+    def alert_lines(self) -> list[str]:
+        """One line per alert: `HighRequestErrorRate (critical) namespace=shop service=x: summary. description`."""
+        lines = []
+        for a in self.alerts:
+            labels = " ".join(f"{k}={v}" for k, v in a.items() if k not in _ALERT_SKIP and v not in (None, ""))
+            text = ". ".join(str(a[k]).rstrip(".") for k in ("summary", "description") if a.get(k))
+            head = f"{a.get('alertname', 'Alert')} ({a.get('severity', 'warning')})"
+            lines.append(" ".join(x for x in (head, labels) if x) + (f": {text}" if text else ""))
+        return lines
+
+    def text(self) -> str:
+        """The incident as every prompt and rule sees it: summary, then `Firing alerts:` lines."""
+        lines = self.alert_lines()
+        if not lines:
+            return self.summary
+        return self.summary + "\n\nFiring alerts:\n" + "\n".join(f"- {line}" for line in lines)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens and time of one model (or reference-agent) call, as its backend counted them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens,
+                     self.latency_s + other.latency_s)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "total_tokens": self.total, "latency_s": round(self.latency_s, 4)}
+
+
+@dataclass(frozen=True)
+class CapsuleBrief:
+    """What an agent sees of a Skill Capsule: the procedure, its commands and evidence, and why it matched.
+
+    Agents get this view, never the store, so capsules feed plans and probes without the agents
+    room depending on storage or statistics (issue 6, item 5).
+    """
+
+    id: str
+    skill: str
+    trigger: str
+    procedure: tuple[str, ...]
+    commands: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    score: float = 0.0
+    why: str = ""
+
+    @classmethod
+    def of(cls, obj: Any) -> CapsuleBrief:
+        """From a `CapsuleBrief`, a `RetrievalHit`, a `Capsule` or a seed-style dict."""
+        if isinstance(obj, CapsuleBrief):
+            return obj
+        score, why = 0.0, ""
+        if hasattr(obj, "capsule") and hasattr(obj, "score"):
+            score, why, obj = float(obj.score), str(getattr(obj, "why", "")), obj.capsule
+        data = obj if isinstance(obj, Mapping) else obj.model_dump(mode="json")
+        evidence = tuple(e["pattern"] if isinstance(e, Mapping) else str(e) for e in data.get("evidence") or ())
+        return cls(id=str(data.get("id") or data.get("skill", "capsule")), skill=str(data.get("skill", "")),
+                   trigger=str(data.get("trigger", "")), procedure=tuple(str(s) for s in data.get("procedure", ())),
+                   commands=tuple(str(c) for c in data.get("commands") or ()), evidence=evidence,
+                   score=score, why=why)
+
+    def text(self) -> str:
+        """For prompts: `service_mesh_debug (when: 503 errors): istioctl analyze; check ...`."""
+        return f"{self.skill} (when: {self.trigger}): " + "; ".join(self.procedure)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "skill": self.skill, "trigger": self.trigger, "procedure": list(self.procedure),
+                "commands": list(self.commands), "score": round(self.score, 4), "why": self.why}
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A student's investigation plan and its cost."""
+
+    text: str
+    usage: Usage = field(default_factory=Usage)
+
+    @property
+    def tokens(self) -> int:
+        return self.usage.total
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """The teacher's capability probe: score 1–5, its raw words, and the strategy the score selects."""
+
+    score: int
+    response: str
+    strategy: Strategy
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """The teacher's guidance for the student (never the answer), sized by the strategy."""
+
+    text: str
+    strategy: Strategy
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """What the student starts the investigation loop with."""
+
+    incident: Incident
+    plan: str = ""
+    guidance: str | None = None
+    capsules: tuple[CapsuleBrief, ...] = ()
+    namespace: str | None = None  # the operator's default namespace (`-n`), when the alerts name none
+
+    @property
+    def default_namespace(self) -> str | None:
+        return self.incident.namespace or self.namespace
+
+
+@dataclass(frozen=True)
+class Action:
+    """One assistant reply in the loop: its text (a ```bash``` command or a ```json``` diagnosis) and cost.
+
+    The loop parses the text with `parsing.parse_action`, the same parser for every student, so an LLM
+    and a reference agent are held to one output format.
+    """
+
+    text: str
+    usage: Usage = field(default_factory=Usage)
+    finish_reason: str = "stop"
+
+
+@runtime_checkable
+class Student(Protocol):
+    """The agent being taught: plans, then investigates one command per step."""
+
+    name: str
+
+    def plan(self, incident: Incident, capsules: Sequence[CapsuleBrief] = (),
+             guidance: str | None = None) -> PlanResult: ...
+
+    def start(self, briefing: Briefing) -> list[Message]: ...
+
+    def act(self, messages: list[Message]) -> Action: ...
+
+
+@runtime_checkable
+class Teacher(Protocol):
+    """Reads incident + plan: rates the student (probe), then writes guidance (correction)."""
+
+    name: str
+    probe_token_limit: int
+    correction_token_limit: int
+
+    def probe(self, incident: Incident, plan: str, capsules: Sequence[CapsuleBrief] = ()) -> ProbeResult: ...
+
+    def correct(self, incident: Incident, plan: str, probe: ProbeResult,
+                capsules: Sequence[CapsuleBrief] = ()) -> Correction: ...

@@ -1,0 +1,118 @@
+"""Teachers: probe and correction budgets (as the backend counts them), strategies, never the answer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from atlas_sre.agents.llm_teacher import LLMTeacher
+from atlas_sre.agents.reference_teacher import ReferenceTeacher
+from atlas_sre.agents.tokens import count_tokens
+from atlas_sre.agents.types import CapsuleBrief, Incident, ProbeResult, strategy_for
+from atlas_sre.models import ScriptedModel
+from atlas_sre.scenarios.catalog import builtin_paths
+from atlas_sre.scenarios.loader import load_path
+
+MESH = Incident.of("Users get HTTP 503 on the product page for about half of their requests",
+                   [{"alertname": "HighRequestErrorRate", "severity": "critical", "namespace": "shop",
+                     "service": "productpage", "summary": "High request error rate on service productpage"}])
+CRASH = Incident.of("Checkout pods keep restarting", [{"alertname": "KubePodCrashLooping", "namespace": "shop",
+                                                       "pod": "checkout-abc12-xyz45"}])
+NAIVE = "1. kubectl get pods\n2. describe the failing pod\n3. read its logs"
+LONG = " ".join(["word"] * 600)
+CAPSULE = CapsuleBrief.of({"skill": "service_mesh_debug", "trigger": "503 errors in Kubernetes",
+                           "procedure": ["istioctl analyze", "read the istio-proxy access log response flags",
+                                         "check virtualservice configuration", "verify destination rules",
+                                         "validate mTLS policies", "check endpoints and selectors",
+                                         "check network policies", "describe pods and read logs"]})
+
+
+@pytest.mark.parametrize("probe_limit, correction_limit", [(50, 200), (12, 40)])
+def test_llm_teacher_budgets_hold_by_the_backends_count(probe_limit: int, correction_limit: int) -> None:
+    model = ScriptedModel([LONG, LONG])
+    teacher = LLMTeacher(model, probe_token_limit=probe_limit, correction_token_limit=correction_limit)
+    probe = teacher.probe(MESH, NAIVE)
+    correction = teacher.correct(MESH, NAIVE, probe)
+    assert [c.max_tokens for c in model.calls] == [probe_limit, correction_limit]
+    assert probe.usage.completion_tokens == probe_limit  # cut by the backend at the limit
+    assert correction.usage.completion_tokens == correction_limit
+    assert probe.score == 3 and probe.strategy == "Medium"  # unreadable → default 3
+
+
+@pytest.mark.parametrize("answer, strategy, phrase", [
+    ("Score: 5/5, excellent.", "Light", "minimal guidance"),
+    ("Score: 3/5. Misses the mesh.", "Medium", "guided hints"),
+    ("Score: 1/5. Will fail.", "Heavy", "step-by-step support"),
+])
+def test_llm_teacher_picks_the_correction_prompt_by_strategy(answer: str, strategy: str, phrase: str) -> None:
+    model = ScriptedModel([answer, "<thinking>the DR is wrong</thinking><teaching>Check the routes first.</teaching>"])
+    teacher = LLMTeacher(model)
+    probe = teacher.probe(MESH, NAIVE, [CAPSULE])
+    correction = teacher.correct(MESH, NAIVE, probe, [CAPSULE])
+    assert probe.strategy == strategy == correction.strategy
+    assert probe.response == answer
+    prompt = model.calls[1].last_user
+    assert phrase in prompt and "Do not state or guess the root cause" in prompt
+    assert "service_mesh_debug" in model.calls[0].last_user  # the probe sees applied capsules
+    assert correction.text == "Check the routes first."  # the private reasoning never reaches the student
+
+
+def test_strategy_mapping() -> None:
+    assert [strategy_for(s) for s in range(1, 6)] == ["Heavy", "Medium", "Medium", "Light", "Light"]
+
+
+def test_reference_teacher_rates_the_naive_plan_low_and_teaches_the_mesh_checks() -> None:
+    teacher = ReferenceTeacher()
+    probe = teacher.probe(MESH, NAIVE)
+    assert probe.score <= 2 and probe.strategy in ("Medium", "Heavy")
+    assert probe.response.startswith(f"Score: {probe.score}/5.")
+    correction = teacher.correct(MESH, NAIVE, probe)
+    text = correction.text.lower()
+    assert "analyze" in text and "istio-proxy" in text and "destinationrule" in text
+    assert count_tokens(probe.response) <= 50 and count_tokens(correction.text) <= 200
+    assert correction.usage.completion_tokens == count_tokens(correction.text)
+
+
+def test_a_plan_covering_the_procedure_gets_light_teaching() -> None:
+    teacher = ReferenceTeacher()
+    probe = teacher.probe(MESH, NAIVE, [CAPSULE])
+    assert probe.score >= 4 and probe.strategy == "Light"
+    correction = teacher.correct(MESH, NAIVE, probe, [CAPSULE])
+    assert correction.strategy == "Light"
+    assert count_tokens(correction.text) < 40  # Light teaching is short: that is where capsules save tokens
+
+
+def test_reference_teacher_classifies_by_symptoms() -> None:
+    teacher = ReferenceTeacher()
+    assert teacher.classify(CRASH)[0].id == "crash"
+    assert teacher.classify(MESH)[0].id in ("http-503", "http-5xx")
+    assert teacher.classify(Incident.of("Something happened"))[0].id == "generic"
+
+
+@pytest.mark.parametrize("limits", [(50, 200), (10, 30), (1, 1)])
+def test_reference_teacher_budgets_hold_for_every_builtin(limits: tuple[int, int]) -> None:
+    teacher = ReferenceTeacher(probe_token_limit=limits[0], correction_token_limit=limits[1])
+    for path in builtin_paths():
+        scenario = load_path(path)
+        incident = Incident.of(scenario.spec.incident.summary, [a.model_dump() for a in scenario.spec.incident.alerts])
+        for strategy_score in (1, 3, 5):
+            probe = teacher.probe(incident, NAIVE)
+            forced = ProbeResult(strategy_score, probe.response, strategy_for(strategy_score))
+            correction = teacher.correct(incident, NAIVE, forced)
+            assert count_tokens(probe.response) <= limits[0]
+            assert count_tokens(correction.text) <= limits[1]
+
+
+def test_reference_teacher_never_names_the_answer() -> None:
+    teacher = ReferenceTeacher()
+    for path in [p for p in builtin_paths() if p.parent.name == "builtin"]:
+        scenario = load_path(path)
+        incident = Incident.of(scenario.spec.incident.summary, [a.model_dump() for a in scenario.spec.incident.alerts])
+        probe = teacher.probe(incident, NAIVE)
+        text = (probe.response + " " + teacher.correct(incident, NAIVE, probe).text).lower()
+        for root in scenario.spec.groundTruth.rootCauses:
+            name = root.entity.split("/")[-1].lower()
+            assert root.entity.lower() not in text
+            if name not in incident.text().lower():
+                assert not re.search(rf"\b{re.escape(name)}\b", text), (path.stem, name)
