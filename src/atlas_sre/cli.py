@@ -103,7 +103,7 @@ def bench(
     iterations: int = typer.Option(1, "--iterations", help="Iterations (capsules accumulate across them)."),
     repeats: int = typer.Option(1, "--repeats", help="Repeats per episode."),
     split: str | None = typer.Option(None, "--split", help="Train/test split, e.g. 0.5 or 60:60."),
-    workers: int = typer.Option(1, "--workers", help="Parallel worker processes."),
+    workers: int = typer.Option(0, "--workers", help="Worker processes (0: automatic, 3 x cores)."),
     student: str = typer.Option("reference:student", "--student", help="Student model spec."),
     teacher: str = typer.Option("reference:teacher", "--teacher", help="Teacher model spec."),
     seed: int = typer.Option(0, "--seed", help="Seed (same seed, same numbers)."),

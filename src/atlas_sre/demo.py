@@ -55,7 +55,7 @@ def small_bench(console: Console) -> None:
     from atlas_sre.eval.runner_model import BenchConfig
 
     console.print(Rule("[bold]2. Benchmark: baseline vs taught vs taught-with-capsules[/] (built-in incidents)"))
-    cfg = BenchConfig(scenarios=["builtin"], modes=["student", "atlas", "atlas+capsules"], iterations=2, seed=0,
+    cfg = BenchConfig(scenarios=["core"], modes=["student", "atlas", "atlas+capsules"], iterations=2, seed=0,
                       workers=0)
     with tempfile.TemporaryDirectory(prefix="atlas-sre-demo-") as out:
         run = run_bench(cfg, out, progress=sys.stderr.isatty())

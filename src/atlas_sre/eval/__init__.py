@@ -23,6 +23,10 @@ from atlas_sre.eval.grading import (
     proximity,
     score_root_causes,
 )
+from atlas_sre.eval.metrics import aggregate, comparisons_for, efficiency, mean_stderr, stderr, teaching_reward
+from atlas_sre.eval.runner import BenchRun, run_bench
+from atlas_sre.eval.runner_exec import EpisodeRunner
+from atlas_sre.eval.runner_model import MODES, BenchConfig, EpisodeResult, EpisodeTask
 from atlas_sre.eval.topology import (
     CLUSTER_SCOPED_KINDS,
     Components,
@@ -33,8 +37,24 @@ from atlas_sre.eval.topology import (
     normalize_entity,
 )
 from atlas_sre.eval.truth import GroundTruth, TruthPropagation, TruthRootCause
+from atlas_sre.eval.ttr import TTRModel, size_of
 
 __all__ = [
+    "MODES",
+    "BenchConfig",
+    "BenchRun",
+    "EpisodeResult",
+    "EpisodeRunner",
+    "EpisodeTask",
+    "TTRModel",
+    "aggregate",
+    "comparisons_for",
+    "efficiency",
+    "mean_stderr",
+    "run_bench",
+    "size_of",
+    "stderr",
+    "teaching_reward",
     "CLUSTER_SCOPED_KINDS",
     "DEFAULT_INFRA_NAMESPACES",
     "Components",
