@@ -11,9 +11,7 @@ pytest.importorskip("atlas_sre.sim.workloads", reason="simulator engine (sim/wor
 pytest.importorskip("atlas_sre.sim.mesh", reason="traffic engine (sim/mesh) not installed")
 
 # Faults the library cannot hold yet because of a known engine gap (the reason says which).
-ENGINE_GAPS = {
-    "scaled-to-zero-kubernetes-workload": "sim/workloads/rollup.py raises IndexError when spec.replicas is 0",
-}
+ENGINE_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("fault_id", fault_ids())

@@ -111,6 +111,6 @@ def test_stages_are_inserted_by_name() -> None:
     def rollup_node_usage(spec: object, state: object) -> None: ...
     names = [s.__name__ for s in stages([materialize, run_controllers, schedule, kubelet_stage, reconcile_endpoints,
                                          rollup, reconcile_hpa, rollup_node_usage])]
-    assert names == ["materialize", "run_controllers", "inject_sidecars", "schedule", "kubelet_stage",
+    assert names == ["materialize", "run_controllers", "schedule", "kubelet_stage",
                      "reconcile_endpoints", "rollup", "mesh_traffic", "reconcile_hpa", "rollup_node_usage",
                      "mesh_alerts"]

@@ -3,10 +3,11 @@
 Plugs into the engine through `stages(workload_stages)`, which returns the workload stages with
 the mesh stages inserted by name (see `stages.py` for what each does):
 
-    materialize*  run_controllers  inject_sidecars  schedule  kubelet_stage  reconcile_endpoints
+    materialize*  run_controllers  schedule  kubelet_stage  reconcile_endpoints
     rollup  mesh_traffic  reconcile_hpa  rollup_node_usage  mesh_alerts
 
-(* wrapped so it also stores the Istio control plane when the scenario uses the mesh.)
+(* wrapped so it also stores the Istio control plane when the scenario uses the mesh, and registers
+the sidecar injector as a mutating admission webhook: pods carry their sidecar from creation.)
 
 Outputs in `state.extras`: `registry` (with Istio's images), `mesh_metrics` (istio_requests_total
 -like rows), `mesh_entrypoints` (what users saw per entry point), `mesh_load` (rps per pod and
@@ -17,11 +18,11 @@ container), `mesh_traffic` (the before/after ledgers), `alerts` (firing alerts).
 from __future__ import annotations
 
 from atlas_sre.sim.engine import Stage
-from atlas_sre.sim.mesh.stages import inject_sidecars, mesh_alerts, mesh_traffic, with_control_plane
+from atlas_sre.sim.mesh.stages import mesh_alerts, mesh_traffic, register_injector, with_control_plane
 from atlas_sre.sim.mesh.traffic import default_entrypoints, evaluate
 from atlas_sre.sim.mesh.world import World
 
-__all__ = ["World", "default_entrypoints", "evaluate", "inject_sidecars", "mesh_alerts", "mesh_traffic",
+__all__ = ["World", "default_entrypoints", "evaluate", "mesh_alerts", "mesh_traffic", "register_injector",
            "stages", "with_control_plane"]
 
 
@@ -39,15 +40,10 @@ def stages(workload: list[Stage]) -> list[Stage]:
     """The workload stages with the mesh stages inserted (anchors found by function name)."""
     out = list(workload)
     if not out:
-        return [inject_sidecars, mesh_traffic, mesh_alerts]
+        return [mesh_traffic, mesh_alerts]
     names = [s.__name__ for s in out]
     first = _index(names, ("materialize",), ("materializ",))
     out[first or 0] = with_control_plane(out[first or 0])
-    controllers = _index(names, ("run_controllers",), ("controller",))
-    runner = _index(names, ("schedule", "kubelet_stage"), ("schedul", "kubelet"))
-    at = controllers + 1 if controllers is not None else (runner if runner is not None else 1)
-    out.insert(at, inject_sidecars)
-    names = [s.__name__ for s in out]
     rollup = _index(names, ("rollup",), ("endpoint",))
     hpa = _index(names, ("reconcile_hpa",), ("hpa",))
     where = rollup + 1 if rollup is not None else (hpa if hpa is not None else len(out))

@@ -6,8 +6,11 @@ The policy (Istio's "Controlling the injection policy"):
 - a namespace labelled `istio-injection=enabled`, or `istio.io/rev=<an installed revision>`, is;
 - elsewhere, a pod *labelled* `sidecar.istio.io/inject: "true"` is (the webhook's object selector);
 - kube-system, kube-public, kube-node-lease and istio-system, and hostNetwork pods, never are.
-Injection happens when a pod is created, so the namespace is read as it was then (a label removed
-later leaves running pods with their sidecars until they are recreated).
+Injection happens in admission, when a pod is created: the namespace is read as it was then (a
+label removed later leaves running pods with their sidecars until they are recreated), and the
+sidecar's requests (istio-proxy 100m/128Mi; istio-init's count as max(init, sum of app)) are what
+ResourceQuota and the scheduler see. `injector(...)` is the webhook the mesh registers with the
+workload room's admission chain (`podgen.register_mutator`).
 
 The mutation is the injector's: the init container, the proxy container with its ports, probes,
 resources and environment, the volumes, and the labels and annotations istioctl and kubectl read.
@@ -16,11 +19,12 @@ resources and environment, the volumes, and the labels and annotations istioctl 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from atlas_sre.sim.clock import SimClock, parse_time
 from atlas_sre.sim.mesh.istio import PROXY_IMAGE, REVISION
-from atlas_sre.sim.state import Change, Obj
+from atlas_sre.sim.state import Change, Obj, SimSpec
 
 NEVER = {"kube-system", "kube-public", "kube-node-lease", "istio-system"}
 VOLUMES = ["workload-socket", "credential-socket", "workload-certs", "istio-envoy", "istio-data", "istio-podinfo",
@@ -43,15 +47,48 @@ def wants_sidecar(ns_labels: dict[str, str], labels: dict[str, str], annotations
     return labels.get("sidecar.istio.io/inject") == "true"
 
 
-def namespace_labels_at(ns_obj: Obj | None, change: Change | None, clock: SimClock, created: str | None
-                        ) -> dict[str, str]:
-    """A namespace's labels as the injector saw them when a pod was created."""
+def namespace_labels_at(ns_obj: Obj | None, change: Change | None,
+                        created: datetime | None) -> dict[str, str]:
+    """A namespace's labels as the injector saw them when a pod was created (scenario time)."""
     labels = dict(((ns_obj or {}).get("metadata") or {}).get("labels") or {})
-    if change is None or not created:
+    if change is None or created is None:
         return labels
-    if parse_time(created) - clock.shift < change.at:
+    if created < change.at:
         return dict(((change.previous or {}).get("metadata") or {}).get("labels") or {})
     return labels
+
+
+def owner_of(pod: Obj) -> tuple[str, str]:
+    """(workload name, kind) for ISTIO_META_WORKLOAD_NAME / OWNER, by Istio's `GetDeployMetaFromPod`.
+
+    A ReplicaSet owner whose name ends in the pod's `pod-template-hash` is its Deployment (the
+    hash stripped); any other controller is itself; a pod without one is named after itself.
+    """
+    md = pod["metadata"]
+    owners = md.get("ownerReferences") or []
+    refs = [r for r in owners if r.get("controller")] or owners
+    if not refs:
+        return str(md.get("name") or md.get("generateName", "")), ""
+    name, kind = str(refs[0]["name"]), str(refs[0].get("kind", ""))
+    pth = (md.get("labels") or {}).get("pod-template-hash")
+    if kind == "ReplicaSet" and pth and name.endswith(f"-{pth}"):
+        return name[: -len(pth) - 1], "Deployment"
+    return name, kind
+
+
+def injector(namespaces: dict[str, Obj],
+             revisions: set[str]) -> Callable[[SimSpec, Any, str, Obj, datetime], None]:
+    """The injection webhook as an admission mutator over the given Namespace objects."""
+    def mutate(spec: SimSpec, state: Any, namespace: str, pod: Obj, created: datetime) -> None:
+        md, pspec = pod["metadata"], pod.get("spec") or {}
+        injected = "sidecar.istio.io/status" in (md.get("annotations") or {})
+        if namespace in NEVER or pspec.get("hostNetwork") or injected:
+            return
+        ns_labels = namespace_labels_at(namespaces.get(namespace), spec.history.get(f"Namespace/{namespace}"),
+                                        created)
+        if wants_sidecar(ns_labels, md.get("labels") or {}, md.get("annotations") or {}, revisions):
+            inject(pod, *owner_of(pod))
+    return mutate
 
 
 def _field(path: str) -> dict[str, Any]:
@@ -165,7 +202,7 @@ def inject(pod: Obj, workload: str, owner_kind: str) -> None:
     app = [c["name"] for c in spec.get("containers") or []]
     ns = md.get("namespace", "default")
     owner = f"kubernetes://apis/apps/v1/namespaces/{ns}/{owner_kind.lower()}s/{workload}" if owner_kind \
-        else f"kubernetes://apis/v1/namespaces/{ns}/pods/{md['name']}"
+        else f"kubernetes://apis/v1/namespaces/{ns}/pods/{md.get('name') or workload}"
     token = [m for c in spec.get("containers") or [] for m in c.get("volumeMounts") or []
              if m.get("mountPath") == "/var/run/secrets/kubernetes.io/serviceaccount"]
     proxy = _proxy_container(pod, workload, owner, app)

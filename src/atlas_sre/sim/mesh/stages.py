@@ -1,10 +1,11 @@
-"""The mesh room's pipeline stages: control plane, sidecar injection, traffic, alerts.
+"""The mesh room's pipeline stages: control plane and sidecar injection, traffic, alerts.
 
 - `with_control_plane(materialize)`: the first stage sees the scenario's manifests plus the Istio
   control plane (when the scenario uses the mesh), so istiod and the ingress gateway flow through
-  the same controllers, scheduler and kubelet as everything else.
-- `inject_sidecars` (after the controllers create pods, before the kubelet runs them): the
-  injection webhook's mutation, and Istio's images in the registry copy the kubelet reads.
+  the same controllers, scheduler and kubelet as everything else. Once istiod is stored, it adds
+  Istio's images to the registry the kubelet reads and registers the injection webhook with the
+  workload room's admission chain (`podgen.register_mutator`), so every pod is injected as it is
+  created: quota admission and the scheduler count the sidecar's requests.
 - `mesh_traffic` (after endpoints and status rollups, before the HPA and node usage read pod
   usage): evaluates traffic now and, when `spec.history` changed mesh-relevant objects, as it was
   before the change; writes proxy start-up lines, access logs and app request logs, the metrics,
@@ -27,7 +28,7 @@ from atlas_sre.sim.mesh.accesslog import WINDOW, Period, write_logs
 from atlas_sre.sim.mesh.alerts import mesh_alerts as golden_signal_alerts
 from atlas_sre.sim.mesh.alerts_k8s import pod_alerts, target_alerts, workload_alerts
 from atlas_sre.sim.mesh.controlplane import control_plane
-from atlas_sre.sim.mesh.inject import NEVER, inject, namespace_labels_at, wants_sidecar
+from atlas_sre.sim.mesh.inject import NEVER, injector, wants_sidecar
 from atlas_sre.sim.mesh.metrics import add_cpu, blend, entry_summary, request_series
 from atlas_sre.sim.mesh.model import Ledger
 from atlas_sre.sim.mesh.traffic import evaluate
@@ -40,12 +41,13 @@ REVERTIBLE = {"Service", "VirtualService", "DestinationRule", "PeerAuthenticatio
 
 
 def with_control_plane(stage: Stage) -> Stage:
-    """Wrap the materialize stage so it stores the control plane too (same name, same signature)."""
+    """Wrap the materialize stage: store the control plane too, then arm the injection webhook."""
     @functools.wraps(stage)
     def wrapped(spec: SimSpec, state: ClusterState) -> None:
         extra = control_plane(spec)
         stage(replace(spec, manifests=[*spec.manifests, *extra], registry=istio.with_istio(spec.registry))
               if extra else spec, state)
+        register_injector(spec, state)
     return wrapped
 
 
@@ -53,46 +55,20 @@ def _pods(state: ClusterState) -> list[Obj]:
     return [o for o in state.objects if o.get("kind") == "Pod"]
 
 
-def _owner(replicasets: dict[tuple[str, str], Obj], pod: Obj) -> tuple[str, str]:
-    """(workload name, owner kind) the injector writes into ISTIO_META_WORKLOAD_NAME / OWNER."""
-    md = pod["metadata"]
-    refs = md.get("ownerReferences") or []
-    if not refs:
-        return md["name"], ""
-    ref = refs[0]
-    if ref.get("kind") == "ReplicaSet":
-        rs = replicasets.get((md.get("namespace", "default"), ref["name"]))
-        for up in (rs or {}).get("metadata", {}).get("ownerReferences") or []:
-            return str(up["name"]), str(up.get("kind", "Deployment"))
-    return str(ref["name"]), str(ref.get("kind", ""))
-
-
-def inject_sidecars(spec: SimSpec, state: ClusterState) -> None:
-    """Istio's injection webhook over every pod created so far (only where istiod is installed)."""
-    istiods = [o for o in state.objects if o.get("kind") == "Deployment"
-               and labels_of(o).get("app") == "istiod"]
+def register_injector(spec: SimSpec, state: ClusterState) -> None:
+    """Where istiod is installed: Istio's images in the registry, and its webhook in admission."""
+    istiods = [o for o in state.objects
+               if o.get("kind") == "Deployment" and labels_of(o).get("app") == "istiod"]
     if not istiods:
         return
     state.extras[REGISTRY_KEY] = istio.with_istio(state.extras.get(REGISTRY_KEY, spec.registry))
+    try:
+        from atlas_sre.sim.workloads.podgen import register_mutator
+    except ImportError:  # without the workload room there is no admission chain (and no pods)
+        return
     revisions = {labels_of(d).get("istio.io/rev", istio.REVISION) for d in istiods}
     namespaces = {o["metadata"]["name"]: o for o in state.objects if o.get("kind") == "Namespace"}
-    replicasets = {(o["metadata"].get("namespace", "default"), o["metadata"]["name"]): o for o in state.objects
-                   if o.get("kind") == "ReplicaSet"}
-    try:
-        from atlas_sre.sim.workloads.quantity import qos_class
-    except ImportError:  # the workload room is optional for this stage
-        qos_class = None
-    for pod in _pods(state):
-        md, pspec = pod["metadata"], pod.get("spec") or {}
-        ns = md.get("namespace", "default")
-        if ns in NEVER or pspec.get("hostNetwork") or "sidecar.istio.io/status" in (md.get("annotations") or {}):
-            continue
-        ns_labels = namespace_labels_at(namespaces.get(ns), spec.history.get(f"Namespace/{ns}"), state.clock,
-                                        md.get("creationTimestamp"))
-        if wants_sidecar(ns_labels, md.get("labels") or {}, md.get("annotations") or {}, revisions):
-            inject(pod, *_owner(replicasets, pod))
-            if qos_class is not None:
-                pod.setdefault("status", {})["qosClass"] = qos_class(pod["spec"])
+    register_mutator(state, injector(namespaces, revisions))
 
 
 def _split_key(key: str) -> tuple[str | None, str, str]:

@@ -5,8 +5,16 @@ Stage-to-stage data lives in `state.extras`:
   registry        the image registry the stages use: the scenario's plus kind's baseline images
   scheduler       Scheduler (node bookkeeping; `pod_node` maps pod uid -> node)
   quota           QuotaLedger used for admission
+  admission_mutators
+                  mutating admission webhooks other rooms register (`podgen.register_mutator`): they
+                  run on every pod before quota admission and the scheduler (Istio's injector)
   replica_runs / rollouts / sts_revisions / daemon_nodes / job_started / create_failures
                   controller records the status rollup reads
+  hpa_rescaled    when each HPA last moved its target to a bound (HPA condition times)
+  preempted       victim uid -> (when, preemptor uid, node) of scheduler preemptions
+
+Time: objects a fault creates (`Change(at, previous=None)`) are stamped and reconciled at `at`;
+edited objects exist from the start with generation 2 and roll out at `at`.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads import sched_filters as f
 from atlas_sre.sim.workloads.failures import record_failures
 from atlas_sre.sim.workloads.index import add_object, index_of
-from atlas_sre.sim.workloads.meta import clone, emit, owner_ref
+from atlas_sre.sim.workloads.meta import born, clone, emit, owner_ref
 from atlas_sre.sim.workloads.podgen import admit_template, new_pod, unique_suffix
 from atlas_sre.sim.workloads.quota import ledger
 from atlas_sre.sim.workloads.scheduler import scheduler_of
@@ -65,9 +65,9 @@ def daemon_nodes(state: ClusterState, pod_spec: dict[str, Any]) -> list[Obj]:
 def reconcile_daemonset(spec: SimSpec, state: ClusterState, ds: Obj) -> list:
     """Create one pod per eligible node at the cluster's start."""
     md = ds["metadata"]
-    start = state.clock.start
+    start = born(state, ds)
     template = _with_tolerations(ds["spec"]["template"])
-    admitted = admit_template(state, template, md["namespace"])
+    admitted = admit_template(state, template, md["namespace"], start, sim=spec, owner=owner_ref(ds))
     revision = ids.pod_template_hash(spec.seed, template)
     nodes = daemon_nodes(state, admitted.spec)
     state.extras.setdefault("daemon_nodes", {})[md["uid"]] = [n["metadata"]["name"] for n in nodes]
@@ -78,7 +78,7 @@ def reconcile_daemonset(spec: SimSpec, state: ClusterState, ds: Obj) -> list:
         node_name = node["metadata"]["name"]
         name = unique_suffix(spec.seed, base, ("node", node_name), idx.names("Pod", md["namespace"]))
         err = f'pods "{name}" is forbidden: {admitted.error}' if admitted.error else None
-        err = err or ledger(state).admit(admitted, name)
+        err = err or ledger(state).admit(admitted, name, start)
         if err:
             failure = failure or err
             continue

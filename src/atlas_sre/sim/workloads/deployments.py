@@ -21,12 +21,13 @@ from atlas_sre.sim.events import DEPLOYMENT_CONTROLLER
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.defaults import default_workload
 from atlas_sre.sim.workloads.index import add_object
-from atlas_sre.sim.workloads.meta import clone, emit, entity, owner_ref, stamp
+from atlas_sre.sim.workloads.meta import born, clone, emit, entity, owner_ref, stamp
 from atlas_sre.sim.workloads.readiness import step_for
 from atlas_sre.sim.workloads.replicasets import ReplicaRun, finish_run, scale_to, start_run
 
 ROLLOUTS_KEY = "rollouts"
-Deferred = tuple[datetime, Callable[[], None]]
+# (when, action): an action may return more deferred work (the controllers stage queues it by time)
+Deferred = tuple[datetime, Callable[[], Any]]
 
 
 @dataclass
@@ -54,6 +55,17 @@ def fenceposts(deploy: Obj, replicas: int) -> tuple[int, int]:
     if surge == 0 and unavailable == 0:
         unavailable = 1
     return surge, unavailable
+
+
+def max_unavailable(deploy: Obj, replicas: int) -> int:
+    """`deploymentutil.MaxUnavailable`: 0 for Recreate or zero replicas, never more than `replicas`.
+
+    The fenceposts alone would give 1 for a Deployment scaled to zero (both rounded to 0, then
+    maxUnavailable forced to 1), i.e. a minimum availability of -1; the controller clamps it.
+    """
+    if replicas <= 0 or (deploy["spec"].get("strategy") or {}).get("type") == "Recreate":
+        return 0
+    return min(fenceposts(deploy, replicas)[1], replicas)
 
 
 def _replicaset(spec: SimSpec, state: ClusterState, deploy: Obj, template: dict[str, Any], revision: int,
@@ -85,6 +97,8 @@ def _scale(spec: SimSpec, state: ClusterState, deploy: Obj, run: ReplicaRun, tar
     if target == current and run.scaled_at is not None and len(run.pods) >= target:
         return
     direction = "up" if target > current else "down"
+    if target != current and run.scaled_at is not None:  # a spec change of an existing ReplicaSet
+        run.rs["metadata"]["generation"] = int(run.rs["metadata"].get("generation", 1)) + 1
     if target != current:
         emit(state, deploy, "ScalingReplicaSet",
              f"Scaled {direction} replica set {run.rs['metadata']['name']} from {current} to {target}",
@@ -103,8 +117,8 @@ def _roll(spec: SimSpec, state: ClusterState, deploy: Obj, rollout: Rollout, at:
         _scale(spec, state, deploy, new, replicas, t + step)
         rollout.last_scaled = t + step
         return
-    surge, unavailable = fenceposts(deploy, replicas)
-    min_available = replicas - unavailable
+    surge = fenceposts(deploy, replicas)[0]
+    min_available = replicas - max_unavailable(deploy, replicas)
     for _ in range(4 * replicas + 8):
         changed = False
         new_spec, old_spec = int(new.rs["spec"]["replicas"]), int(old.rs["spec"]["replicas"])
@@ -135,7 +149,7 @@ def _roll(spec: SimSpec, state: ClusterState, deploy: Obj, rollout: Rollout, at:
 def reconcile_deployment(spec: SimSpec, state: ClusterState, deploy: Obj) -> list[Deferred]:
     """Create the Deployment's ReplicaSets and pods at start; return the rollout to run at its change."""
     md = deploy["metadata"]
-    start = state.clock.start
+    start = born(state, deploy)
     replicas = int(deploy["spec"].get("replicas", 1))
     template = deploy["spec"]["template"]
     change = spec.history.get(entity("Deployment", md["namespace"], md["name"]))
@@ -177,3 +191,39 @@ def reconcile_deployment(spec: SimSpec, state: ClusterState, deploy: Obj) -> lis
 def rollout_of(state: ClusterState, deploy: Obj) -> Rollout | None:
     """The rollout record of a Deployment (None if the controller never saw it)."""
     return state.extras.get(ROLLOUTS_KEY, {}).get(deploy["metadata"]["uid"])
+
+
+def rescale_deployment(spec: SimSpec, state: ClusterState, deploy: Obj, replicas: int, at: datetime) -> None:
+    """`spec.replicas` changed at `at` (an HPA's rescale): the controller's `scale()` step.
+
+    One active ReplicaSet (or a finished rollout) takes the whole new size; during a rollout the
+    difference to `replicas + maxSurge` is shared in proportion to the ReplicaSets' sizes, newest
+    first when adding and oldest first when removing, the rounding leftover going to the first.
+    """
+    deploy["spec"]["replicas"] = replicas
+    deploy["metadata"]["generation"] = int(deploy["metadata"].get("generation", 1)) + 1
+    rollout = rollout_of(state, deploy)
+    if rollout is None:
+        return
+    runs = [rollout.new, *rollout.old]
+    active = [r for r in runs if int(r.rs["spec"].get("replicas", 0)) > 0]
+    recreate = (deploy["spec"].get("strategy") or {}).get("type") == "Recreate"
+    surge = 0 if recreate else fenceposts(deploy, replicas)[0]
+    for r in runs:
+        r.rs["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] = str(replicas)
+        r.rs["metadata"]["annotations"]["deployment.kubernetes.io/max-replicas"] = str(replicas + surge)
+    if len(active) <= 1:
+        targets = {id(active[0] if active else rollout.new): replicas}
+    else:
+        total = sum(int(r.rs["spec"]["replicas"]) for r in active)
+        to_add = replicas + surge - total
+        ordered = active if to_add > 0 else list(reversed(active))
+        shares = [int(int(r.rs["spec"]["replicas"]) * to_add / total) for r in ordered]
+        shares[0] += to_add - sum(shares)
+        targets = {id(r): max(int(r.rs["spec"]["replicas"]) + d, 0)
+                   for r, d in zip(ordered, shares, strict=True)}
+    for r in runs:
+        if id(r) in targets:
+            _scale(spec, state, deploy, r, targets[id(r)], at)
+            finish_run(spec, state, r)
+    rollout.last_scaled = at

@@ -11,7 +11,7 @@ from __future__ import annotations
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.failures import record_failures
 from atlas_sre.sim.workloads.index import add_object, index_of
-from atlas_sre.sim.workloads.meta import emit, owner_ref
+from atlas_sre.sim.workloads.meta import born, emit, owner_ref
 from atlas_sre.sim.workloads.podgen import admit_template, new_pod, unique_suffix
 from atlas_sre.sim.workloads.quota import ledger
 from atlas_sre.sim.workloads.scheduler import scheduler_of
@@ -43,14 +43,15 @@ def reconcile_job(spec: SimSpec, state: ClusterState, job: Obj) -> list:
     wanted = int(jspec.get("parallelism", 1))
     if completions is not None:
         wanted = min(wanted, int(completions))
-    admitted = admit_template(state, jspec["template"], md["namespace"])
-    start = state.clock.start
+    start = born(state, job)
+    admitted = admit_template(state, jspec["template"], md["namespace"], start, sim=spec,
+                              owner=owner_ref(job))
     idx, sched = index_of(state), scheduler_of(spec, state)
     base = f"{md['name']}-"
     for k in range(wanted):
         name = unique_suffix(spec.seed, base, ("pod", k), idx.names("Pod", md["namespace"]))
         err = f'pods "{name}" is forbidden: {admitted.error}' if admitted.error else None
-        err = err or ledger(state).admit(admitted, name)
+        err = err or ledger(state).admit(admitted, name, start)
         if err:
             message = f"Error creating: {err}"
             record_failures(state, job, start, lambda _k, m=message: m, component=JOB_CONTROLLER)

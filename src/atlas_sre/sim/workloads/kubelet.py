@@ -53,14 +53,18 @@ def _config(spec: SimSpec, state: ClusterState, fresh: bool = False) -> ConfigIn
 
 
 def pod_start(state: ClusterState, pod: Obj) -> datetime:
-    """The pod's start in scenario time: the controllers' record, its creationTimestamp, or clock start."""
+    """The pod's start in scenario time: the controllers' record, else its creationTimestamp or, for
+    a pod bound after it was created (room freed later, a preemption), when it was bound."""
     md = pod["metadata"]
     recorded = (state.extras.get(CREATED_KEY) or {}).get((md.get("namespace"), md.get("name")))
     if recorded is not None:
         return recorded
-    if md.get("creationTimestamp"):
-        return parse_time(md["creationTimestamp"]) - state.clock.shift
-    return state.clock.start
+    start = parse_time(md["creationTimestamp"]) - state.clock.shift if md.get("creationTimestamp") \
+        else state.clock.start
+    for c in (pod.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "PodScheduled" and c.get("status") == "True" and c.get("lastTransitionTime"):
+            start = max(start, parse_time(c["lastTransitionTime"]) - state.clock.shift)
+    return start
 
 
 def _images(spec: Obj) -> list[str]:

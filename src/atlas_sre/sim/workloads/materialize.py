@@ -7,8 +7,10 @@ ServiceAccount and `kube-root-ca.crt`, nodes are completed, and kube-system runs
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from atlas_sre.sim import ids
-from atlas_sre.sim.state import ClusterState, Obj, SimSpec
+from atlas_sre.sim.state import Change, ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.baseline import (
     KUBE_DNS_IP,
     KUBERNETES_IP,
@@ -19,7 +21,7 @@ from atlas_sre.sim.workloads.baseline import (
 )
 from atlas_sre.sim.workloads.defaults import default_service, default_workload
 from atlas_sre.sim.workloads.index import add_object, index_of
-from atlas_sre.sim.workloads.meta import CLUSTER_SCOPED, clone, entity, stamp
+from atlas_sre.sim.workloads.meta import CLUSTER_SCOPED, born, clone, entity, stamp
 from atlas_sre.sim.workloads.nodes import DEFAULT_NODE, complete_node
 from atlas_sre.sim.workloads.storage import bind_claim
 
@@ -89,17 +91,36 @@ def _ordered_objects(spec: SimSpec) -> list[Obj]:
     return implicit + objects + per_ns
 
 
+def _creation(state: ClusterState, kind: str, change: Change | None) -> tuple[datetime, int]:
+    """(creationTimestamp, generation) of a stored object, given its history entry.
+
+    A fault-created object (`previous` None) did not exist before `change.at`; an edited one was
+    there from the start and its spec changed once (generation 2). Pods cannot be edited in
+    place, so a changed Pod is a new one created at `change.at`.
+    """
+    if change is None:
+        return state.clock.start, 1
+    if change.previous is None or kind == "Pod":
+        return change.at, 1
+    return state.clock.start, 2
+
+
 def materialize(spec: SimSpec, state: ClusterState) -> None:
     """Store every object with metadata and defaults; bind claims; complete nodes."""
     index_of(state)
     registry(spec, state)
     taken_ips: set[str] = {KUBERNETES_IP, KUBE_DNS_IP}
     node_index = 0
+    # nothing lives in a namespace before the namespace exists (its default ServiceAccount included)
+    ns_born = {key.split("/", 1)[1]: c.at for key, c in spec.history.items()
+               if key.startswith("Namespace/") and c.previous is None}
     for obj in _ordered_objects(spec):
         kind, ns, name = _key(obj)
         change = spec.history.get(entity(kind, ns, name))
-        created = change.at if (change and kind == "Pod") else state.clock.start
-        stamp(state, spec.seed, obj, created, generation=2 if change else 1)
+        created, generation = _creation(state, kind, change)
+        if ns in ns_born:
+            created = max(created, ns_born[ns])
+        stamp(state, spec.seed, obj, created, generation=generation)
         if kind == "Namespace":
             _complete_namespace(obj)
         elif kind == "Node":
@@ -115,4 +136,4 @@ def materialize(spec: SimSpec, state: ClusterState) -> None:
             obj.setdefault("status", {}).setdefault("phase", "Available")
         add_object(state, obj)
     for pvc in index_of(state).list("PersistentVolumeClaim"):
-        bind_claim(state, spec.seed, pvc, state.clock.start)
+        bind_claim(state, spec.seed, pvc, born(state, pvc))

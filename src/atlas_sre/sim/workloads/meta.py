@@ -68,6 +68,15 @@ def created_at(state: ClusterState, obj: Obj) -> datetime:
     return parse_time(obj["metadata"]["creationTimestamp"]) - state.clock.shift
 
 
+def born(state: ClusterState, obj: Obj) -> datetime:
+    """When a controller first acts on an object: its creation, or the cluster's start if earlier.
+
+    Objects a fault creates (history `Change(at, previous=None)`) are stamped at `at`, so their
+    controllers start there instead of at `clock.start`.
+    """
+    return max(created_at(state, obj), state.clock.start)
+
+
 def owner_ref(owner: Obj, controller: bool = True) -> dict[str, Any]:
     """An ownerReference to `owner`, as controllers set it."""
     ref: dict[str, Any] = {

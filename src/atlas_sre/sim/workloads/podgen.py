@@ -1,26 +1,66 @@
 """Pods from pod templates, passed through the admission chain a real create goes through.
 
-Admission (ServiceAccount, LimitRanger, Priority, DefaultTolerationSeconds) depends only on the
-template and the namespace, so it runs once per template (`admit_template`); each pod is then a
-cheap clone plus its own name, labels, owner and token volume (`new_pod`). Quota admission depends
-on what already exists and lives in `quota.py`.
+Admission (ServiceAccount, LimitRanger, Priority, DefaultTolerationSeconds, then the mutating
+webhooks) depends only on the template, the namespace and the time, so it runs once per template
+(`admit_template`); each pod is then a cheap clone plus its own name, labels, owner and token
+volume (`new_pod`). Quota admission depends on what already exists and lives in `quota.py`; it
+and the scheduler read the *admitted* requests, so whatever a webhook adds (Istio's sidecar) is
+charged against ResourceQuota and node allocatable like the app's own containers.
+
+Mutating webhooks are plain functions other rooms register in `state.extras["admission_mutators"]`
+(`register_mutator`): `(spec, state, namespace, pod, created_at) -> None`, mutating `pod` (a dict
+with `metadata` — namespace, labels, annotations, name or generateName, ownerReferences — and
+`spec`) in place, as the apiserver's MutatingAdmissionWebhook plugin would.
 """
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from atlas_sre.sim import ids
-from atlas_sre.sim.state import ClusterState, Obj
+from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.defaults import default_pod_spec
 from atlas_sre.sim.workloads.index import index_of
-from atlas_sre.sim.workloads.meta import clone, stamp
+from atlas_sre.sim.workloads.meta import clone, created_at, stamp
 from atlas_sre.sim.workloads.quantity import pod_totals, qos_class
 
 SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 _DEFAULT_TOLERATIONS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
+MUTATORS_KEY = "admission_mutators"
+Mutator = Callable[[SimSpec, ClusterState, str, Obj, datetime], None]
+
+
+def register_mutator(state: ClusterState, mutator: Mutator) -> None:
+    """Add a mutating admission webhook; it runs on every pod created after this call."""
+    mutators = state.extras.setdefault(MUTATORS_KEY, [])
+    if mutator not in mutators:
+        mutators.append(mutator)
+
+
+# What admission reads besides the template: a change to one of these starts a new admission epoch.
+_ADMISSION_KINDS = ("Namespace", "LimitRange", "PriorityClass", "ServiceAccount",
+                    "MutatingWebhookConfiguration")
+_EPOCHS_KEY = "admission_epochs"
+
+
+def admission_epoch(spec: SimSpec, state: ClusterState, at: datetime) -> int:
+    """How many changes to what admission reads (history) happened by `at`; equal epochs admit alike."""
+    times = state.extras.get(_EPOCHS_KEY)
+    if times is None:
+        times = state.extras[_EPOCHS_KEY] = sorted(
+            c.at for key, c in spec.history.items() if key.split("/")[-2] in _ADMISSION_KINDS)
+    return bisect.bisect_right(times, at)
+
+
+def _existed(state: ClusterState, obj: Obj | None, at: datetime | None) -> Obj | None:
+    """`obj` if it already existed at `at` (objects a fault creates only exist from then on)."""
+    if obj is None or at is None or created_at(state, obj) <= at:
+        return obj
+    return None
 
 
 @dataclass
@@ -35,13 +75,21 @@ class AdmittedTemplate:
     token: bool  # whether pods get the projected service-account token volume
     requests: dict[str, int]
     limits: dict[str, int]
+    # where the token volume goes: the ServiceAccount plugin adds it before the webhooks add theirs
+    token_index: int | None = None
+
+    def as_template(self) -> dict[str, Any]:
+        """The admitted pod template (what the kubelet will be asked to run)."""
+        return {"metadata": {"labels": self.labels, "annotations": self.annotations}, "spec": self.spec}
 
 
-def _limit_range_defaults(state: ClusterState, namespace: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _limit_range_defaults(state: ClusterState, namespace: str,
+                          at: datetime | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(default requests, default limits) of the namespace's Container LimitRanges."""
     requests: dict[str, Any] = {}
     limits: dict[str, Any] = {}
-    for lr in sorted(index_of(state).list("LimitRange", namespace), key=lambda o: o["metadata"]["name"]):
+    ranges = [lr for lr in index_of(state).list("LimitRange", namespace) if _existed(state, lr, at)]
+    for lr in sorted(ranges, key=lambda o: o["metadata"]["name"]):
         for item in (lr.get("spec") or {}).get("limits") or []:
             if item.get("type") != "Container":
                 continue
@@ -72,12 +120,12 @@ def _apply_limit_ranges(spec: dict[str, Any], requests: dict[str, Any], limits: 
     return "LimitRanger plugin set: " + "; ".join(notes) if notes else None
 
 
-def _priority(state: ClusterState, spec: dict[str, Any]) -> str | None:
+def _priority(state: ClusterState, spec: dict[str, Any], at: datetime | None) -> str | None:
     """Resolve priorityClassName to spec.priority; the Forbidden reason if the class is missing."""
     name = spec.get("priorityClassName")
-    classes = index_of(state).list("PriorityClass")
+    classes = [c for c in index_of(state).list("PriorityClass") if _existed(state, c, at)]
     if name:
-        pc = index_of(state).get("PriorityClass", None, name)
+        pc = _existed(state, index_of(state).get("PriorityClass", None, name), at)
         if pc is None:
             return f"no PriorityClass with name {name} was found"
     else:
@@ -99,28 +147,45 @@ def _tolerations(spec: dict[str, Any]) -> None:
         tolerations.append({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300})
 
 
-def admit_template(state: ClusterState, template: dict[str, Any], namespace: str) -> AdmittedTemplate:
-    """Run the per-template admission plugins over a (cloned) pod template."""
+def admit_template(state: ClusterState, template: dict[str, Any], namespace: str,
+                   at: datetime | None = None, *, sim: SimSpec | None = None,
+                   owner: dict[str, Any] | None = None, name: str | None = None) -> AdmittedTemplate:
+    """Run the per-template admission plugins over a (cloned) pod template, as of time `at`.
+
+    `owner` and `name` (a bare pod's) are what the webhooks see of the pod to be; without `sim`
+    and `at` the webhooks do not run (nothing registered them, or the caller is a prediction).
+    """
     tmd = template.get("metadata") or {}
     spec = default_pod_spec(clone(template.get("spec") or {}))
     annotations = dict(tmd.get("annotations") or {})
+    labels = dict(tmd.get("labels") or {})
     error: str | None = None
     sa_name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
     spec["serviceAccountName"] = spec["serviceAccount"] = sa_name
-    sa = index_of(state).get("ServiceAccount", namespace, sa_name)
+    sa = _existed(state, index_of(state).get("ServiceAccount", namespace, sa_name), at)
     if sa is None:
         error = f'error looking up service account {namespace}/{sa_name}: serviceaccount "{sa_name}" not found'
     token = spec.get("automountServiceAccountToken", (sa or {}).get("automountServiceAccountToken", True)) is not False
-    req_defaults, lim_defaults = _limit_range_defaults(state, namespace)
+    req_defaults, lim_defaults = _limit_range_defaults(state, namespace, at)
     note = _apply_limit_ranges(spec, req_defaults, lim_defaults)
     if note:
         annotations["kubernetes.io/limit-ranger"] = note
-    error = _priority(state, spec) or error
+    error = _priority(state, spec, at) or error
     _tolerations(spec)
     spec.setdefault("enableServiceLinks", True)
+    mutators: list[Mutator] = state.extras.get(MUTATORS_KEY) or []
+    token_index = len(spec.get("volumes") or [])
+    if mutators and sim is not None and at is not None and error is None:
+        md: dict[str, Any] = {"namespace": namespace, "labels": labels, "annotations": annotations}
+        md.update({"name": name} if name else {"generateName": f"{(owner or {}).get('name', 'pod')}-"})
+        if owner:
+            md["ownerReferences"] = [owner]
+        pod: Obj = {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}
+        for mutate in mutators:
+            mutate(sim, state, namespace, pod, at)
+        labels, annotations, spec = md.get("labels") or {}, md.get("annotations") or {}, pod["spec"]
     requests, limits = pod_totals(spec)
-    return AdmittedTemplate(namespace, dict(tmd.get("labels") or {}), annotations, spec, error, token,
-                            requests, limits)
+    return AdmittedTemplate(namespace, labels, annotations, spec, error, token, requests, limits, token_index)
 
 
 def new_pod(
@@ -152,15 +217,20 @@ def new_pod(
     stamp(state, seed, pod, created)
     if admitted.token:
         vol = f"kube-api-access-{ids.safe_suffix(5, seed, md['uid'])}"
-        spec.setdefault("volumes", []).append({"name": vol, "projected": {"defaultMode": 420, "sources": [
+        volumes = spec.setdefault("volumes", [])
+        volume = {"name": vol, "projected": {"defaultMode": 420, "sources": [
             {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
             {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
             {"downwardAPI": {"items": [{"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
                                         "path": "namespace"}]}},
-        ]}})
+        ]}}
+        volumes.insert(len(volumes) if admitted.token_index is None else admitted.token_index, volume)
+        # the built-in plugins run again after a webhook changed the pod, so its containers get the mount too
         for key in ("initContainers", "containers"):
             for c in spec.get(key) or []:
-                c.setdefault("volumeMounts", []).append({"name": vol, "mountPath": SA_MOUNT, "readOnly": True})
+                mounts = c.setdefault("volumeMounts", [])
+                if not any(m.get("mountPath") == SA_MOUNT for m in mounts):
+                    mounts.append({"name": vol, "mountPath": SA_MOUNT, "readOnly": True})
     return pod
 
 

@@ -9,10 +9,12 @@ stage from what finally exists.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from atlas_sre.sim.state import ClusterState
 from atlas_sre.sim.workloads.index import index_of
+from atlas_sre.sim.workloads.meta import created_at
 from atlas_sre.sim.workloads.podgen import AdmittedTemplate
 from atlas_sre.sim.workloads.quantity import amount, container_resources, format_amount, qos_class
 
@@ -26,6 +28,7 @@ class _Quota:
     hard: dict[str, int]
     scopes: list[str]
     scope_selector: list[dict[str, Any]]
+    since: datetime  # created then: pods admitted earlier were never checked against it, only counted
     used: dict[str, int] = field(default_factory=dict)
 
 
@@ -95,19 +98,25 @@ class QuotaLedger:
             hard = {k: amount(k, v) for k, v in (spec.get("hard") or {}).items()}
             sel = (spec.get("scopeSelector") or {}).get("matchExpressions") or []
             self._by_ns.setdefault(q["metadata"]["namespace"], []).append(
-                _Quota(q["metadata"]["name"], hard, list(spec.get("scopes") or []), list(sel)))
+                _Quota(q["metadata"]["name"], hard, list(spec.get("scopes") or []), list(sel),
+                       created_at(state, q)))
 
-    def admit(self, admitted: AdmittedTemplate, pod_name: str) -> str | None:
-        """Charge one pod, or return the apiserver's Forbidden message refusing it."""
+    def admit(self, admitted: AdmittedTemplate, pod_name: str, at: datetime | None = None) -> str | None:
+        """Charge one pod created at `at`, or return the apiserver's Forbidden message refusing it.
+
+        A quota created after `at` (a fault's) does not judge the pod; it counts it once it exists,
+        as the quota controller's first sync does.
+        """
         quotas = [q for q in self._by_ns.get(admitted.namespace, []) if _in_scope(q, admitted)]
         if not quotas:
             return None
         usage = pod_quota_usage(admitted)
-        for q in quotas:
+        checked = [q for q in quotas if at is None or q.since <= at]
+        for q in checked:
             err = missing_requirements(admitted, set(q.hard))
             if err:
                 return f'pods "{pod_name}" is forbidden: failed quota: {q.name}: {err}'
-        for q in quotas:
+        for q in checked:
             failed = sorted(r for r in q.hard if r in usage and q.used.get(r, 0) + usage[r] > q.hard[r])
             if failed:
                 def show(values: dict[str, int], names: list[str] = failed) -> str:

@@ -17,10 +17,17 @@ from atlas_sre.sim.events import REPLICASET_CONTROLLER
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.failures import record_failures
 from atlas_sre.sim.workloads.index import add_object, index_of, remove_object
-from atlas_sre.sim.workloads.meta import emit, owner_ref
-from atlas_sre.sim.workloads.podgen import AdmittedTemplate, admit_template, new_pod, unique_suffix
+from atlas_sre.sim.workloads.meta import born, emit, owner_ref
+from atlas_sre.sim.workloads.podgen import (
+    AdmittedTemplate,
+    admission_epoch,
+    admit_template,
+    new_pod,
+    unique_suffix,
+)
 from atlas_sre.sim.workloads.quota import ledger
 from atlas_sre.sim.workloads.readiness import becomes_ready
+from atlas_sre.sim.workloads.sched_preempt import FOLLOWUPS_KEY, PreemptionHooks
 from atlas_sre.sim.workloads.scheduler import scheduler_of
 
 RUNS_KEY = "replica_runs"
@@ -41,6 +48,9 @@ class ReplicaRun:
     failed_name: str | None = None
     scaled_at: datetime | None = None
     born: dict[str, datetime] = field(default_factory=dict)  # pod uid -> creation time
+    epoch: int = 0  # the admission epoch `admitted` was computed in (see `podgen.admission_epoch`)
+    pod_admitted: dict[str, AdmittedTemplate] = field(default_factory=dict)  # uid -> what admitted it
+    reported: bool = False  # FailedCreate events written (they already run up to the observation)
 
     @property
     def base(self) -> str:
@@ -60,11 +70,21 @@ def start_run(spec: SimSpec, state: ClusterState, rs: Obj, at: datetime,
               component: str = REPLICASET_CONTROLLER) -> ReplicaRun:
     """Admit a ReplicaSet's template once (as of `at`) and remember the run for the rollup stage."""
     ns = rs["metadata"]["namespace"]
-    template = rs["spec"]["template"]
-    admitted = admit_template(state, template, ns)
-    run = ReplicaRun(rs, admitted, becomes_ready(spec, state, template, ns, at), component)
+    admitted = admit_template(state, rs["spec"]["template"], ns, at, sim=spec, owner=owner_ref(rs))
+    run = ReplicaRun(rs, admitted, becomes_ready(spec, state, admitted.as_template(), ns, at), component,
+                     epoch=admission_epoch(spec, state, at))
     state.extras.setdefault(RUNS_KEY, {})[rs["metadata"]["uid"]] = run
     return run
+
+
+def _readmit(spec: SimSpec, state: ClusterState, run: ReplicaRun, at: datetime) -> None:
+    """Pods created after a change to what admission reads (a namespace label, a LimitRange) are
+    admitted as of their creation, not as of the ReplicaSet's."""
+    epoch = admission_epoch(spec, state, at)
+    if epoch != run.epoch:
+        run.admitted = admit_template(state, run.rs["spec"]["template"], run.admitted.namespace, at, sim=spec,
+                                      owner=owner_ref(run.rs))
+        run.epoch = epoch
 
 
 def scale_to(spec: SimSpec, state: ClusterState, run: ReplicaRun, target: int, at: datetime) -> None:
@@ -77,11 +97,13 @@ def scale_to(spec: SimSpec, state: ClusterState, run: ReplicaRun, target: int, a
     pth = (run.rs["metadata"].get("labels") or {}).get("pod-template-hash")
     if pth:
         labels["pod-template-hash"] = pth
+    if len(run.pods) < target:
+        _readmit(spec, state, run, at)
     while len(run.pods) < target:
         name = unique_suffix(spec.seed, run.base, ("pod", run.attempts), idx.names("Pod", ns))
         run.attempts += 1
         err = f'pods "{name}" is forbidden: {run.admitted.error}' if run.admitted.error else None
-        err = err or led.admit(run.admitted, name)
+        err = err or led.admit(run.admitted, name, at)
         if err:
             if run.failed_at is None:
                 run.failed_at, run.failure, run.failed_name = at, err, name
@@ -91,11 +113,12 @@ def scale_to(spec: SimSpec, state: ClusterState, run: ReplicaRun, target: int, a
         add_object(state, pod)
         run.pods.append(pod)
         run.born[pod["metadata"]["uid"]] = at
+        run.pod_admitted[pod["metadata"]["uid"]] = run.admitted
         emit(state, run.rs, "SuccessfulCreate", f"Created pod: {name}", first=at, component=run.component)
         sched.schedule(pod, at)
     while len(run.pods) > target:
         pod = run.pods.pop()
-        led.release(run.admitted)
+        led.release(run.pod_admitted.pop(pod["metadata"]["uid"], run.admitted))
         sched.forget(pod, at)
         remove_object(state, pod)
         emit(state, run.rs, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", first=at,
@@ -104,8 +127,9 @@ def scale_to(spec: SimSpec, state: ClusterState, run: ReplicaRun, target: int, a
 
 def finish_run(spec: SimSpec, state: ClusterState, run: ReplicaRun) -> None:
     """Record the FailedCreate events of a run whose creates were refused."""
-    if run.failed_at is None or run.failure is None:
+    if run.failed_at is None or run.failure is None or run.reported:
         return
+    run.reported = True
     failure, first_name = run.failure, run.failed_name or ""
     if len(run.pods) >= int(run.rs["spec"].get("replicas", 0)):
         emit(state, run.rs, "FailedCreate", f"Error creating: {failure}", first=run.failed_at, type_="Warning",
@@ -126,6 +150,34 @@ def run_of(state: ClusterState, rs: Obj) -> ReplicaRun | None:
 
 def reconcile_bare_replicaset(spec: SimSpec, state: ClusterState, rs: Obj) -> None:
     """A ReplicaSet from the manifests (not owned by a Deployment): all pods at its creation."""
-    run = start_run(spec, state, rs, state.clock.start)
-    scale_to(spec, state, run, int(rs["spec"].get("replicas", 1)), state.clock.start)
+    start = born(state, rs)
+    run = start_run(spec, state, rs, start)
+    scale_to(spec, state, run, int(rs["spec"].get("replicas", 1)), start)
     finish_run(spec, state, run)
+
+
+def preemption_hooks(spec: SimSpec, state: ClusterState) -> PreemptionHooks:
+    """Let the scheduler preempt pods of ReplicaSets: the victim is deleted, its ReplicaSet replaces it
+    (queued as a follow-up, after the burst of pods the preemptor came with)."""
+    runs: dict[str, ReplicaRun] = state.extras.setdefault(RUNS_KEY, {})
+
+    def run_for(pod: Obj) -> ReplicaRun | None:
+        owners = pod["metadata"].get("ownerReferences") or []
+        run = runs.get(owners[0]["uid"]) if owners else None
+        return run if run is not None and pod["metadata"]["uid"] in run.pod_admitted else None
+
+    def evict(pod: Obj, at: datetime) -> None:
+        run = run_for(pod)
+        if run is None:
+            return
+        run.pods = [p for p in run.pods if p is not pod]
+        ledger(state).release(run.pod_admitted.pop(pod["metadata"]["uid"]))
+        remove_object(state, pod)
+
+        def replace() -> None:
+            scale_to(spec, state, run, int(run.rs["spec"].get("replicas", 0)), at)
+            finish_run(spec, state, run)
+
+        state.extras.setdefault(FOLLOWUPS_KEY, []).append((at, replace))
+
+    return PreemptionHooks(lambda pod: run_for(pod) is not None, evict)

@@ -14,7 +14,7 @@ from typing import Any
 
 from atlas_sre.sim.clock import parse_time
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
-from atlas_sre.sim.workloads.deployments import Rollout, fenceposts, rollout_of
+from atlas_sre.sim.workloads.deployments import Rollout, max_unavailable, rollout_of
 from atlas_sre.sim.workloads.failures import failure_of, strip_prefix
 from atlas_sre.sim.workloads.index import index_of
 from atlas_sre.sim.workloads.meta import created_at
@@ -128,9 +128,7 @@ def rollup_deployment(spec: SimSpec, state: ClusterState, deploy: Obj) -> None:
     total_spec = sum(int(r.rs["spec"].get("replicas", 0)) for r in runs)
     available = sum(c["availableReplicas"] for c in counts)
     pods = [p for r in runs for p in active(r.pods)]
-    recreate = (deploy["spec"].get("strategy") or {}).get("type") == "Recreate"
-    unavailable = 0 if recreate else fenceposts(deploy, replicas)[1]
-    min_available = replicas - unavailable
+    min_available = replicas - max_unavailable(deploy, replicas)
     status: dict[str, Any] = {
         "observedGeneration": deploy["metadata"].get("generation", 1),
         "replicas": sum(c["replicas"] for c in counts), "updatedReplicas": counts[0]["replicas"],

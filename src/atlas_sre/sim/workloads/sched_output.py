@@ -32,6 +32,7 @@ class Decision:
     failed_at: datetime | None = None
     message: str | None = None
     by_scheduler: bool = True
+    nominated: str | None = None  # status.nominatedNodeName: the node preemption made room on
 
 
 def write_decisions(sched: Scheduler) -> None:
@@ -55,6 +56,8 @@ def _write(sched: Scheduler, pod: Obj, d: Decision, consumers: dict[tuple[str, s
             emit(sched.state, pod, "FailedScheduling", d.message, first=d.failed_at + RETRY,
                  last=d.failed_at + RETRY * retries, count=retries, type_="Warning", component=SCHEDULER,
                  name_salt="series")
+    if d.nominated:
+        status["nominatedNodeName"] = d.nominated
     if d.node is None:
         if d.message:
             status["conditions"] = [{"type": "PodScheduled", "status": "False", "lastProbeTime": None,

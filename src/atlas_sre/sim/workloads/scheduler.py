@@ -3,13 +3,16 @@
 Placement is deterministic: filters as in `sched_filters`, then the best score (spread pods of one
 owner, honour preferred affinity, least requested, node order as the final tie-break). Decisions
 are taken as pods are created (the controllers stage asks, so a rollout knows whether its new
-pods can run) and written onto the pods, with their events, by `finalize`.
+pods can run) and written onto the pods, with their events, by `finalize`. A pod that fits nowhere
+may preempt lower-priority pods (`sched_preempt.py`); requests are the admitted pod's, so injected
+sidecars count.
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +31,13 @@ from atlas_sre.sim.workloads.sched_nodes import (
     static_verdict,
 )
 from atlas_sre.sim.workloads.sched_output import Decision, write_decisions
+from atlas_sre.sim.workloads.sched_preempt import (
+    PreemptionHooks,
+    never_preempts,
+    priority,
+    take_followups,
+    try_preempt,
+)
 
 SCHEDULER_KEY = "scheduler"
 
@@ -48,6 +58,9 @@ class Scheduler:
         self._failures: dict[Any, tuple[int, str]] = {}
         self._heaps: dict[Any, list[tuple[tuple, int, int]]] = {}
         self._changes = sorted(n.before.at for n in self.nodes if n.before is not None)
+        self.pods: dict[str, Obj] = {}  # bound pods by uid
+        self.priorities: Counter[int] = Counter()  # priorities of bound pods (is preemption possible?)
+        self.preemption: PreemptionHooks | None = None  # set by the controllers stage
 
     # -- filters -----------------------------------------------------------------------------
     def _static_for(self, pod: Obj, at: datetime) -> tuple[Any, list[Verdict]]:
@@ -188,6 +201,8 @@ class Scheduler:
         d.node, d.at, d.by_scheduler = node.name, at, by_scheduler
         node.add(pod, pod_totals(pod["spec"])[0])
         self.pod_node[uid] = node
+        self.pods[uid] = pod
+        self.priorities[priority(pod)] += 1
         self.version += 1
         if f.affinity_terms(pod["spec"], "podAntiAffinity"):
             self.anti_pods.append(pod)
@@ -207,14 +222,32 @@ class Scheduler:
         if node is not None:
             self.bind(pod, node, at)
             return True
-        self.decisions[uid] = Decision(failed_at=at, message=message)
+        if self.preemption is not None and self.any_lower(priority(pod)):
+            placed = try_preempt(self, pod, at, self._static_for(pod, at)[1], self._context(pod))
+            if placed is not None:
+                d = self.decisions[uid]
+                # the cycle itself failed (FailedScheduling without a preemption summary), then bound
+                d.failed_at, d.nominated = at, placed[0].name
+                d.message = (message or "").split(" preemption: ")[0]
+                return True
+        self.decisions[uid] = Decision(failed_at=at, message=never_preempts(pod, message))
         return False
+
+    def any_lower(self, prio: int) -> bool:
+        """Whether some bound pod has a priority below `prio` (else preemption cannot help)."""
+        return any(p < prio and n > 0 for p, n in self.priorities.items())
+
+    def pods_on(self, node: NodeState) -> list[Obj]:
+        """The pods bound to `node`, in binding order."""
+        return [self.pods[uid] for uid, n in self.pod_node.items() if n is node]
 
     def forget(self, pod: Obj, at: datetime) -> None:
         """Release a deleted pod's node resources."""
         uid = pod["metadata"]["uid"]
         node = self.pod_node.pop(uid, None)
         if node is not None:
+            self.pods.pop(uid, None)
+            self.priorities[priority(pod)] -= 1
             node.remove(pod, pod_totals(pod["spec"])[0])
             self.last_freed = at
             self.version += 1
@@ -246,7 +279,7 @@ class Scheduler:
                 if node is not None:
                     self.bind(pod, node, self.last_freed)
                 else:
-                    d.message = message
+                    d.message = never_preempts(pod, message)
 
     def finalize(self) -> None:
         """Write nodeName, PodScheduled, IPs and scheduler events onto every decided pod."""
@@ -265,6 +298,9 @@ def schedule(spec: SimSpec, state: ClusterState) -> None:
     """The scheduler stage: decide for pods not yet decided, retry, and write the results."""
     sched = scheduler_of(spec, state)
     sched.schedule_new()
+    while followups := take_followups(state):  # replacements of pods preempted here
+        for _at, action in sorted(followups, key=lambda item: item[0]):
+            action()
     sched.retry_pending()
     sched.finalize()
 

@@ -16,7 +16,7 @@ from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.defaults import default_workload
 from atlas_sre.sim.workloads.failures import record_failures
 from atlas_sre.sim.workloads.index import add_object, index_of, remove_object
-from atlas_sre.sim.workloads.meta import clone, emit, entity, owner_ref, stamp
+from atlas_sre.sim.workloads.meta import born, clone, emit, entity, owner_ref, stamp
 from atlas_sre.sim.workloads.podgen import AdmittedTemplate, admit_template, new_pod
 from atlas_sre.sim.workloads.quota import ledger
 from atlas_sre.sim.workloads.readiness import becomes_ready, step_for
@@ -53,8 +53,9 @@ class _Creator:
         self.spec, self.state, self.sts = spec, state, sts
         md = sts["metadata"]
         self.revision = f"{md['name']}-{ids.pod_template_hash(spec.seed, template)}"
-        self.admitted: AdmittedTemplate = admit_template(state, template, md["namespace"])
-        self.ready = becomes_ready(spec, state, template, md["namespace"], at)
+        self.admitted: AdmittedTemplate = admit_template(state, template, md["namespace"], at, sim=spec,
+                                                         owner=owner_ref(sts))
+        self.ready = becomes_ready(spec, state, self.admitted.as_template(), md["namespace"], at)
         self.failure: tuple[datetime, str] | None = None
 
     def create(self, i: int, at: datetime) -> Obj | None:
@@ -67,7 +68,7 @@ class _Creator:
             volumes.append({"name": tmpl["metadata"]["name"],
                             "persistentVolumeClaim": {"claimName": f"{tmpl['metadata']['name']}-{name}"}})
         err = f'pods "{name}" is forbidden: {self.admitted.error}' if self.admitted.error else None
-        err = err or ledger(state).admit(self.admitted, name)
+        err = err or ledger(state).admit(self.admitted, name, at)
         if err:
             if self.failure is None:
                 self.failure = (at, f"create Pod {name} in StatefulSet {md['name']} failed error: {err}")
@@ -123,9 +124,10 @@ def reconcile_statefulset(spec: SimSpec, state: ClusterState, sts: Obj) -> list[
         previous.setdefault("kind", "StatefulSet")
         default_workload(previous)
         prev_template = previous["spec"]["template"]
-    old = _Creator(spec, state, sts, prev_template, state.clock.start)
+    start = born(state, sts)
+    old = _Creator(spec, state, sts, prev_template, start)
     step = step_for(spec, state, prev_template)
-    pods = _create_all(old, replicas, ordered, state.clock.start, step)
+    pods = _create_all(old, replicas, ordered, start, step)
     revisions = state.extras.setdefault(REVISIONS_KEY, {})
     revisions[md["uid"]] = (old.revision, old.revision)
     if prev_template is template or ids.digest(prev_template) == ids.digest(template):
