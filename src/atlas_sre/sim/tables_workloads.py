@@ -51,7 +51,8 @@ def _deployment(obj: Obj, now: datetime) -> Cells:
     ]
 
 
-def _replicaset(obj: Obj, now: datetime) -> Cells:
+def _replica_cells(obj: Obj, now: datetime, selector: str) -> Cells:
+    """DESIRED/CURRENT/READY rows shared by ReplicaSets and ReplicationControllers (only the selector differs)."""
     names, images = layout_containers(template_containers(obj))
     return [
         name(obj),
@@ -61,22 +62,16 @@ def _replicaset(obj: Obj, now: datetime) -> Cells:
         age(obj, now),
         names,
         images,
-        format_label_selector(dig(obj, "spec", "selector")),
+        selector,
     ]
+
+
+def _replicaset(obj: Obj, now: datetime) -> Cells:
+    return _replica_cells(obj, now, format_label_selector(dig(obj, "spec", "selector")))
 
 
 def _replication_controller(obj: Obj, now: datetime) -> Cells:
-    names, images = layout_containers(template_containers(obj))
-    return [
-        name(obj),
-        _replicas(obj),
-        status_int(obj, "replicas"),
-        status_int(obj, "readyReplicas"),
-        age(obj, now),
-        names,
-        images,
-        format_labels(dig(obj, "spec", "selector")),
-    ]
+    return _replica_cells(obj, now, format_labels(dig(obj, "spec", "selector")))
 
 
 def _statefulset(obj: Obj, now: datetime) -> Cells:
