@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,8 +68,7 @@ class CapsuleStore:
         )
         self._conn.row_factory = sqlite3.Row
         self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        if self._conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            self._conn.execute("PRAGMA journal_mode = WAL")
+        self._enable_wal(busy_timeout_ms / 1000)
         self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
         self._migrate()
 
@@ -94,6 +94,27 @@ class CapsuleStore:
                 yield self._conn
             finally:
                 self._conn.execute("COMMIT")
+
+    def _enable_wal(self, timeout_s: float) -> None:
+        """Switch a new file to WAL, retrying while another opener holds it.
+
+        Why a loop: changing the journal mode needs an exclusive lock, and SQLite answers SQLITE_BUSY
+        for it at once, without calling the busy handler, when several processes create the same
+        file at the same moment. One of them wins; the others see WAL already set on a retry.
+        """
+        deadline = time.monotonic() + timeout_s
+        delay = 0.005
+        while True:
+            try:
+                if self._conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                transient = "locked" in str(exc) or "busy" in str(exc)
+                if not transient or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.25)
 
     def _migrate(self) -> None:
         with self._write() as db:
