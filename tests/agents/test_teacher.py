@@ -7,9 +7,11 @@ import re
 import pytest
 
 from atlas_sre.agents.llm_teacher import LLMTeacher
+from atlas_sre.agents.reference_student import ReferenceStudent
 from atlas_sre.agents.reference_teacher import ReferenceTeacher
 from atlas_sre.agents.tokens import count_tokens
 from atlas_sre.agents.types import CapsuleBrief, Incident, ProbeResult, strategy_for
+from atlas_sre.capsules.model import Capsule
 from atlas_sre.models import ScriptedModel
 from atlas_sre.scenarios.catalog import builtin_paths
 from atlas_sre.scenarios.loader import load_path
@@ -76,11 +78,31 @@ def test_reference_teacher_rates_the_naive_plan_low_and_teaches_the_mesh_checks(
 
 def test_a_plan_covering_the_procedure_gets_light_teaching() -> None:
     teacher = ReferenceTeacher()
-    probe = teacher.probe(MESH, NAIVE, [CAPSULE])
+    plan = ReferenceStudent().plan(MESH, [CAPSULE]).text  # the student puts the capsule's steps in its plan
+    probe = teacher.probe(MESH, plan, [CAPSULE])
     assert probe.score >= 4 and probe.strategy == "Light"
-    correction = teacher.correct(MESH, NAIVE, probe, [CAPSULE])
+    correction = teacher.correct(MESH, plan, probe, [CAPSULE])
     assert correction.strategy == "Light"
     assert count_tokens(correction.text) < 40  # Light teaching is short: that is where capsules save tokens
+
+
+def test_a_capsule_the_plan_ignores_earns_no_credit() -> None:
+    teacher = ReferenceTeacher()
+    assert teacher.probe(MESH, NAIVE, [CAPSULE]).score == teacher.probe(MESH, NAIVE).score <= 2
+
+
+def test_the_teacher_reads_a_capsule_digest_not_its_procedure() -> None:
+    used = CapsuleBrief.of(Capsule(skill="service_mesh_debug", trigger="503", procedure=list(CAPSULE.procedure),
+                                   uses=12, successes=11, failures=1))
+    assert used.digest() == "service_mesh_debug (success 86% over 12 uses)"  # Beta(1,1) posterior mean 12/14
+    assert _record(0, 0, 3).digest() == "service_mesh_debug (learnt from 3 solved incidents; not used yet)"
+    model = ScriptedModel(["Score: 4/5. Fine."])
+    LLMTeacher(model).probe(MESH, NAIVE, [used])
+    prompt = model.calls[0].last_user
+    assert "service_mesh_debug" in prompt and "validate mTLS policies" not in prompt
+    plain = ReferenceTeacher().probe(MESH, NAIVE)
+    digest_cost = ReferenceTeacher().probe(MESH, NAIVE, [used]).usage.prompt_tokens - plain.usage.prompt_tokens
+    assert 0 < digest_cost < count_tokens(used.text())
 
 
 def test_reference_teacher_classifies_by_symptoms() -> None:
@@ -116,3 +138,47 @@ def test_reference_teacher_never_names_the_answer() -> None:
             assert root.entity.lower() not in text
             if name not in incident.text().lower():
                 assert not re.search(rf"\b{re.escape(name)}\b", text), (path.stem, name)
+
+
+def _record(uses: int, successes: int, learnt_from: int = 0) -> CapsuleBrief:
+    return CapsuleBrief.of(Capsule(skill="service_mesh_debug", trigger="503", procedure=["istioctl analyze"],
+                                   uses=uses, successes=successes, failures=uses - successes,
+                                   metadata={"episodes": learnt_from} if learnt_from else {}))
+
+
+@pytest.mark.parametrize("uses, successes, learnt_from, bonus", [
+    (12, 11, 0, 2),  # posterior 12/14 = 0.857 over 12 incidents: proven
+    (5, 5, 0, 2),  # 6/7 = 0.857 over exactly 5: proven
+    (4, 4, 0, 0),  # too few incidents
+    (10, 9, 0, 0),  # 10/12 = 0.833: below 0.85
+    (12, 6, 0, 0),  # 7/14 = 0.5: too weak
+    (0, 0, 6, 2),  # learnt from 6 solved incidents, not applied yet: 7/8 = 0.875
+    (2, 0, 6, 0),  # ...then failed twice: 7/10
+])
+def test_a_proven_capsule_the_plan_names_raises_the_score(uses: int, successes: int, learnt_from: int,
+                                                          bonus: int) -> None:
+    teacher = ReferenceTeacher()
+    capsule = _record(uses, successes, learnt_from)
+    plan = ReferenceStudent().plan(MESH, [capsule]).text
+    assert "service_mesh_debug" in plan
+    without_record = teacher.probe(MESH, plan).score
+    probe = teacher.probe(MESH, plan, [capsule])
+    assert probe.score == min(5, without_record + bonus)
+    assert ("proven capsule: service_mesh_debug" in probe.response) is bool(bonus)
+
+
+def test_a_proven_capsule_the_plan_does_not_name_earns_nothing() -> None:
+    teacher = ReferenceTeacher()
+    assert teacher.probe(MESH, NAIVE, [_record(12, 11)]).score == teacher.probe(MESH, NAIVE).score
+
+
+def test_the_plan_states_shared_capsule_steps_and_proofs_once() -> None:
+    a = CapsuleBrief.of({"skill": "dr_debug", "trigger": "503", "evidence": [{"pattern": "IST0173"}],
+                         "procedure": ["Run the analyzer.", "The cause is proved when the output shows `IST0173`."]})
+    b = CapsuleBrief.of({"skill": "vs_debug", "trigger": "503", "evidence": [{"pattern": "IST0101"}],
+                         "procedure": ["Run the analyzer.", "Check the routes.",
+                                       "The cause is proved when the output shows `IST0101`."]})
+    plan = ReferenceStudent().plan(MESH, [a, b]).text
+    assert plan.count("Run the analyzer") == 1 and "Check the routes" in plan
+    assert plan.count("IST0173") == 1 and plan.count("IST0101") == 1  # each proof once, in the proof line
+    assert "dr_debug" in plan and "vs_debug" in plan

@@ -84,6 +84,47 @@ def test_capsules_feed_the_plan_and_the_probe(tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.mark.parametrize("score, certified", [("Score: 5/5. Expert plan.", True), ("Score: 4/5. Close.", False)])
+def test_a_plan_rated_5_is_certified_without_a_correction_call(score: str, certified: bool) -> None:
+    student = ScriptedModel(["1. istioctl analyze\n2. proxy logs", "1. revised plan"], name="stu")
+    teacher = ScriptedModel([score, "<teaching>Also read the endpoints.</teaching>"], name="tea")
+    result = ATLASInference(student, teacher).run_full_protocol("checkout returns 503")
+    assert result["certified"] is certified
+    assert len(teacher.calls) == (1 if certified else 2)  # certification skips the correction call
+    assert len(student.calls) == (1 if certified else 2)  # ...and the re-plan: the plan stands as it is
+    if certified:
+        assert result["learning"]["learning_guidance"] == "Everything looks good. Proceed with your approach."
+        assert result["guided_response"] == result["baseline_response"]
+        teacher_tokens = result["tokens"]["teacher"]
+        assert teacher_tokens["correct"]["total_tokens"] == 0
+        assert result["tokens_by_role"]["teacher"]["total_tokens"] == teacher_tokens["probe"]["total_tokens"] > 0
+    else:
+        assert result["learning"]["learning_guidance"] == "Also read the endpoints."
+
+
+def test_certification_can_be_turned_off() -> None:
+    teacher = ScriptedModel(["Score: 5/5.", "<teaching>Everything looks good.</teaching>"], name="tea")
+    result = ATLASInference("reference:student", teacher, certify_score=None).run_full_protocol("checkout 503")
+    assert len(teacher.calls) == 2 and result["certified"] is False
+    with pytest.raises(ValueError, match="certify_score"):
+        ATLASInference(certify_score=7)
+
+
+def test_at_most_capsule_top_k_capsules_are_applied_from_a_store(tmp_path: Path) -> None:
+    store = CapsuleStore(tmp_path / "capsules.db")
+    for n in range(5):
+        store.upsert(Capsule.model_validate({**SEED_CAPSULE, "skill": f"mesh_debug_{n}", "id": f"cap-{n}"}))
+    for n, words in enumerate(["disk pressure", "certificate expiry", "dns lookup", "quota exceeded", "oom kills",
+                               "node cordoned", "image pull", "pvc pending", "hpa maxed", "job backoff"]):
+        store.upsert(Capsule(skill=f"other_{n}", trigger=words, procedure=[f"check {words}"]))  # makes 503 rare
+    incident = "Checkout returns HTTP 503 errors"
+    assert len(ATLASInference().run_full_protocol(incident, capsules=store)["capsules"]) == 3
+    assert len(ATLASInference(capsule_top_k=5).run_full_protocol(incident, capsules=store)["capsules"]) == 5
+    listed = [{**SEED_CAPSULE, "skill": f"s{n}"} for n in range(4)]
+    assert len(ATLASInference().run_full_protocol(incident, capsules=listed)["capsules"]) == 4  # a list is taken whole
+    store.close()
+
+
 def test_an_unreachable_cluster_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(ClusterUnavailable, match="does not exist"):
         ATLASInference().run_full_protocol("x", kubeconfig=str(tmp_path / "missing"))

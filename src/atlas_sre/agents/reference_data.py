@@ -113,9 +113,18 @@ class SymptomClass(_Data):
     steps: list[Step] = Field(min_length=1)
 
 
+class TrackRecord(_Data):
+    """When an applied Skill Capsule counts as proven (its posterior success rate over enough uses)."""
+
+    min_uses: int = Field(5, ge=1)
+    min_success: float = Field(0.85, ge=0, le=1)
+    bonus: int = Field(2, ge=0, le=4)
+
+
 class Curriculum(_Data):
     classes: list[SymptomClass] = Field(min_length=1)
     templates: dict[str, str]
+    track_record: TrackRecord = Field(default_factory=TrackRecord)
 
     @field_validator("templates")
     @classmethod

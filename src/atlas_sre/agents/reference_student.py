@@ -44,6 +44,38 @@ def phrase_commands(text: str, book: Phrasebook) -> list[str]:
     return list(dict.fromkeys(cmd for _, _, cmd in sorted(hits)))
 
 
+def capsule_plan_lines(capsules: Sequence[CapsuleBrief], book: Phrasebook | None = None) -> list[str]:
+    """The plan's lines for applied capsules: each action step once, and one line for their proofs.
+
+    Capsules for one symptom often share steps (run the analyzer first; two steps are the same when
+    they call for the same commands through the phrasebook) and differ in the proof
+    that decides between causes. A step that quotes its capsule's evidence is such a proof: a
+    criterion, not an action, so the plan states all of them in one line (the first two patterns
+    of each and the kind it blames; the full capsules stay in the task).
+    """
+    if not capsules:
+        return []
+    steps: list[str] = []
+    seen: set[object] = set()
+    for c in capsules:
+        for step in c.procedure:
+            text = step.strip().rstrip(".")
+            if not text or any(e.lower() in text.lower() for e in c.evidence if e.strip()):
+                continue
+            calls = tuple(phrase_commands(text, book)) if book else ()
+            key = calls or text.lower()  # two wordings of "run the analyzer" call for the same command
+            if key not in seen:
+                seen.add(key)
+                steps.append(text)
+    head = f"Apply the Skill Capsules {', '.join(c.skill for c in capsules)}: "
+    proofs = ["/".join(f"`{e}`" for e in c.evidence[:2]) + (f" → the {c.root_cause}" if c.root_cause else "")
+              for c in capsules if c.evidence]
+    proof = "conclude on the first proof an output shows" + (": " + "; ".join(proofs) if proofs else "") + "."
+    if not steps:
+        return [head + proof]
+    return [head + "; ".join(steps) + ".", proof[0].upper() + proof[1:]]
+
+
 class ReferenceStudent:
     """`reference:student`. One instance per investigation (it keeps what it read)."""
 
@@ -78,9 +110,7 @@ class ReferenceStudent:
     def plan(self, incident: Incident, capsules: Sequence[CapsuleBrief] = (),
              guidance: str | None = None) -> PlanResult:
         """The habitual plan, preceded by the procedures it was given (capsules, then guidance)."""
-        lines: list[str] = []
-        for c in capsules:
-            lines.append(f"Apply the {c.skill} procedure: " + "; ".join(c.procedure) + ".")
+        lines = capsule_plan_lines(capsules, self.data.phrasebook)
         directed = self.directed_commands((), guidance)
         if directed:
             shown = [_PLACEHOLDER.sub(lambda m: f"<{m.group(2) or m.group(1)}>", c) for c in directed]

@@ -1,10 +1,11 @@
 """The reference teacher: expertise as a curriculum of expert procedures, no LLM, deterministic.
 
-It reads what any teacher reads (the incident text: summary + alerts; the student's plan; the
-procedures of applied Skill Capsules), classifies the incident by symptom words into curriculum
-classes (`data/curriculum.yaml`), scores the plan by how much of the class's expert procedure it
-covers (1–5), and writes guidance from the procedure steps: Light (confirm, or one hint), Medium
-(the missing checks), Heavy (the whole procedure). It never sees an answer, so it cannot give one.
+It reads what any teacher reads (the incident text: summary + alerts; the student's plan; a
+one-line digest of each applied Skill Capsule, whose steps are in the plan), classifies the
+incident by symptom words into curriculum classes (`data/curriculum.yaml`), scores the plan by how
+much of the class's expert procedure it covers (1–5), and writes guidance from the procedure steps:
+Light (confirm, or one hint), Medium (the missing checks), Heavy (the whole procedure). It never
+sees an answer, so it cannot give one.
 
 Token counts use `agents.tokens.count_tokens`; the probe and the correction are built step by step
 so they never exceed `probe_token_limit` / `correction_token_limit` by that count.
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from atlas_sre.agents.prompting import capsule_digest_block
 from atlas_sre.agents.reference_data import ReferenceData, Step, SymptomClass
 from atlas_sre.agents.tokens import clip_tokens, count_tokens
 from atlas_sre.agents.types import CapsuleBrief, Correction, Incident, ProbeResult, Usage, strategy_for
@@ -27,6 +29,8 @@ class Assessment:
     classes: tuple[SymptomClass, ...]
     steps: tuple[Step, ...]
     covered: tuple[bool, ...]
+    proven: tuple[str, ...] = ()
+    bonus: int = 0
 
     @property
     def label(self) -> str:
@@ -34,10 +38,9 @@ class Assessment:
 
     @property
     def score(self) -> int:
-        """1 + 4 × coverage, rounded: nothing covered → 1, everything → 5."""
-        if not self.steps:
-            return 3
-        return 1 + round(4 * sum(self.covered) / len(self.steps))
+        """1 + 4 × coverage, rounded (nothing covered → 1, everything → 5), plus the track-record bonus."""
+        base = 1 + round(4 * sum(self.covered) / len(self.steps)) if self.steps else 3
+        return min(5, base + (self.bonus if self.proven else 0))
 
     @property
     def missing(self) -> list[Step]:
@@ -71,25 +74,30 @@ class ReferenceTeacher:
         return [cls for neg, _, cls in scored[:2] if -neg * 2 >= top]
 
     def assess(self, incident: Incident, plan: str, capsules: Sequence[CapsuleBrief] = ()) -> Assessment:
-        """Merge the classes' procedures (first class first, no duplicate checks) and mark what the plan covers."""
+        """Merge the classes' procedures (first class first, no duplicate checks), mark what the plan
+        covers, and note the applied capsules the plan names whose record is proven (`track_record`)."""
         classes = self.classify(incident)
         steps: list[Step] = []
         for cls in classes:
             for step in cls.steps:
                 if not any(set(step.keys) & set(s.keys) for s in steps):
                     steps.append(step)
-        text = (plan + "\n" + "\n".join("\n".join(c.procedure) for c in capsules)).lower()
+        text = plan.lower()  # the plan is what will run: a capsule counts only through the steps it put there
         covered = tuple(any(k.lower() in text for k in step.keys) for step in steps)
-        return Assessment(tuple(classes), tuple(steps), covered)
+        record = self.data.curriculum.track_record
+        proven = tuple(c.skill for c in capsules if c.skill and c.skill.lower() in text
+                       and c.record[0] >= record.min_uses and c.record[1] >= record.min_success)
+        return Assessment(tuple(classes), tuple(steps), covered, proven, record.bonus)
 
     def _read(self, incident: Incident, plan: str, capsules: Sequence[CapsuleBrief]) -> int:
-        return count_tokens(incident.text() + plan + "".join(c.text() for c in capsules))
+        return count_tokens(incident.text() + plan + capsule_digest_block(capsules))
 
     def probe(self, incident: Incident, plan: str, capsules: Sequence[CapsuleBrief] = ()) -> ProbeResult:
         """`Score: N/5. The plan covers k of n expert checks for <class>; missing: …` within the probe budget."""
         a = self.assess(incident, plan, capsules)
         missing = [s.name for s in a.missing]
-        tail = f"; missing: {', '.join(missing)}" if missing else ""
+        tail = f"; proven capsule: {a.proven[0]}" if a.proven else ""
+        tail += f"; missing: {', '.join(missing)}" if missing else ""
         text = self.data.curriculum.templates["probe"].format(score=a.score, covered=sum(a.covered),
                                                               total=len(a.steps), label=a.label, missing=tail)
         text = clip_tokens(text, self.probe_token_limit)

@@ -19,6 +19,57 @@ Strategy = Literal["Light", "Medium", "Heavy"]
 _ALERT_SKIP = frozenset({"alertname", "severity", "summary", "description", "startsAt", "endsAt"})
 
 
+def _root_kind(pattern: Any) -> str:
+    """`{"kind": "DestinationRule", "category": ...}` (or a plain string) → `DestinationRule`."""
+    if isinstance(pattern, Mapping):
+        return str(pattern.get("kind") or "")
+    return str(pattern or "")
+
+
+CERTIFIED_GUIDANCE = "Everything looks good. Proceed with your approach."
+"""The whole correction for a certified plan (the Light prompt asks a model for exactly this too)."""
+
+
+GROUP_MIN = 6
+"""Alerts of one name and namespace that `Incident.alert_lines` folds into one line."""
+_GROUP_SHOW = 5  # label values a folded line lists before `+N more`
+
+
+def _group_key(alert: Mapping[str, Any]) -> tuple[str, str, str]:
+    return (str(alert.get("alertname", "Alert")), str(alert.get("severity", "warning")),
+            str(alert.get("namespace", "")))
+
+
+def _labels(alert: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    return [(k, v) for k, v in alert.items() if k not in _ALERT_SKIP and v not in (None, "")]
+
+
+def _alert_line(alert: Mapping[str, Any], labels: str | None = None, text: str | None = None) -> str:
+    labels = " ".join(f"{k}={v}" for k, v in _labels(alert)) if labels is None else labels
+    if text is None:
+        text = ". ".join(str(alert[k]).rstrip(".") for k in ("summary", "description") if alert.get(k))
+    head = f"{alert.get('alertname', 'Alert')} ({alert.get('severity', 'warning')})"
+    return " ".join(x for x in (head, labels) if x) + (f": {text}" if text else "")
+
+
+def _group_line(alerts: Sequence[Mapping[str, Any]]) -> str:
+    """`KubePodNotReady (warning) namespace=ns pod=a,b,c,d,e,+125 more [130 alerts]: the shared summary`."""
+    values: dict[str, list[str]] = {}
+    for a in alerts:
+        for k, v in _labels(a):
+            if str(v) not in values.setdefault(k, []):
+                values[k].append(str(v))
+    parts = []
+    for k, vs in values.items():
+        shown = ",".join(vs[:_GROUP_SHOW]) + (f",+{len(vs) - _GROUP_SHOW} more" if len(vs) > _GROUP_SHOW else "")
+        parts.append(f"{k}={shown}")
+    parts.append(f"[{len(alerts)} alerts]")
+    shared = [k for k in ("summary", "description") if alerts[0].get(k)
+              and all(a.get(k) == alerts[0][k] for a in alerts)]
+    text = ". ".join(str(alerts[0][k]).rstrip(".") for k in shared)
+    return _alert_line(alerts[0], " ".join(parts), text)
+
+
 def strategy_for(score: int) -> Strategy:
     """The ATLAS mapping: 4–5 Light, 2–3 Medium, 1 Heavy."""
     return "Light" if score >= 4 else "Medium" if score >= 2 else "Heavy"
@@ -42,13 +93,23 @@ class Incident:
         return counts.most_common(1)[0][0] if counts else None
 
     def alert_lines(self) -> list[str]:
-        """One line per alert: `HighRequestErrorRate (critical) namespace=shop service=x: summary. description`."""
+        """One line per alert: `HighRequestErrorRate (critical) namespace=shop service=x: summary. description`.
+
+        `GROUP_MIN` or more alerts of one name in one namespace share a line, as Alertmanager groups
+        its notifications: a scaled-out workload can fire a KubePodNotReady per pod, and 130
+        near-identical lines would cost every prompt thousands of tokens and say nothing more than
+        `pod=a,b,c,d,e,+125 more [130 alerts]`.
+        """
+        groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
+        for a in self.alerts:
+            groups.setdefault(_group_key(a), []).append(a)
         lines = []
         for a in self.alerts:
-            labels = " ".join(f"{k}={v}" for k, v in a.items() if k not in _ALERT_SKIP and v not in (None, ""))
-            text = ". ".join(str(a[k]).rstrip(".") for k in ("summary", "description") if a.get(k))
-            head = f"{a.get('alertname', 'Alert')} ({a.get('severity', 'warning')})"
-            lines.append(" ".join(x for x in (head, labels) if x) + (f": {text}" if text else ""))
+            group = groups[_group_key(a)]
+            if len(group) < GROUP_MIN:
+                lines.append(_alert_line(a))
+            elif group[0] is a:
+                lines.append(_group_line(group))
         return lines
 
     def text(self) -> str:
@@ -96,6 +157,11 @@ class CapsuleBrief:
     evidence: tuple[str, ...] = ()
     score: float = 0.0
     why: str = ""
+    success_rate: float | None = None
+    uses: int = 0
+    root_cause: str = ""  # the kind it blames, e.g. "DestinationRule" (never a name)
+    learnt_from: int = 0  # correctly solved incidents it was consolidated from (`metadata.episodes`)
+    successes: int = 0
 
     @classmethod
     def of(cls, obj: Any) -> CapsuleBrief:
@@ -107,18 +173,50 @@ class CapsuleBrief:
             score, why, obj = float(obj.score), str(getattr(obj, "why", "")), obj.capsule
         data = obj if isinstance(obj, Mapping) else obj.model_dump(mode="json")
         evidence = tuple(e["pattern"] if isinstance(e, Mapping) else str(e) for e in data.get("evidence") or ())
+        rate = data.get("success_rate")
         return cls(id=str(data.get("id") or data.get("skill", "capsule")), skill=str(data.get("skill", "")),
                    trigger=str(data.get("trigger", "")), procedure=tuple(str(s) for s in data.get("procedure", ())),
                    commands=tuple(str(c) for c in data.get("commands") or ()), evidence=evidence,
-                   score=score, why=why)
+                   score=score, why=why, success_rate=float(rate) if rate is not None else None,
+                   uses=int(data.get("uses") or 0), root_cause=_root_kind(data.get("root_cause")),
+                   learnt_from=int((data.get("metadata") or {}).get("episodes") or 0),
+                   successes=int(data.get("successes") or 0))
 
     def text(self) -> str:
         """For prompts: `service_mesh_debug (when: 503 errors): istioctl analyze; check ...`."""
         return f"{self.skill} (when: {self.trigger}): " + "; ".join(self.procedure)
 
+    def digest(self) -> str:
+        """One line for the teacher: `service_mesh_debug (success 92% over 12 uses)`.
+
+        The teacher judges the plan, which already spells out the procedure the student took from
+        the capsule; re-reading every procedure would double what the teacher pays to read.
+        """
+        parts = [f"learnt from {self.learnt_from} solved incident{'s' if self.learnt_from != 1 else ''}"
+                 ] if self.learnt_from else []
+        if self.uses and self.success_rate is not None:
+            parts.append(f"success {self.success_rate:.0%} over {self.uses} use{'s' if self.uses != 1 else ''}")
+        else:
+            parts.append("not used yet")
+        return f"{self.skill} ({'; '.join(parts)})"
+
+    @property
+    def record(self) -> tuple[int, float]:
+        """(incidents observed, Beta(1, 1) posterior success) over everything known of the procedure.
+
+        The incidents it was learnt from were each solved by following it (consolidation learns only
+        from correct runs), so they count as successes beside its applied uses: a capsule learnt
+        from five solved incidents is proven before its first retrieval, and loses that standing
+        by its own failures.
+        """
+        n = self.learnt_from + self.uses
+        return n, (self.learnt_from + self.successes + 1) / (n + 2)
+
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "skill": self.skill, "trigger": self.trigger, "procedure": list(self.procedure),
-                "commands": list(self.commands), "score": round(self.score, 4), "why": self.why}
+                "commands": list(self.commands), "score": round(self.score, 4), "why": self.why,
+                "success_rate": self.success_rate, "uses": self.uses, "root_cause": self.root_cause,
+                "learnt_from": self.learnt_from, "successes": self.successes}
 
 
 @dataclass(frozen=True)

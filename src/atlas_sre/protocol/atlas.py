@@ -7,6 +7,16 @@ Given `scenario=` (served by the simulator for the duration) or a kubeconfig, bo
 investigate the cluster through the loop, and the result adds diagnoses, commands, tokens per role
 and phase, timings and (scenario only) grades. The protocol runs no command itself: the loop does,
 through the session's `CommandRunner`.
+
+Certification (`certify_score`, default 5): a plan the probe rates at that score or above is
+certified — the correction is the fixed confirmation, with no second teacher call, and the student
+proceeds with the plan it has. This is the ATLAS runtime's "auto" lane for a confident probe, and
+it is how a plan that already covers an applied Skill Capsule's procedure costs the teacher only
+its probe. `certify_score=None` always runs the correction call.
+
+From a store or retriever, the best `capsule_top_k` (3) capsules are applied: capsules for one
+symptom often differ only in the proof that decides between causes, and every one applied
+lengthens the plan the teacher reads and the agenda the student runs.
 """
 
 from __future__ import annotations
@@ -19,7 +29,16 @@ from typing import Any
 from atlas_sre.agents.factory import make_student, make_teacher, resolve_model
 from atlas_sre.agents.loop import LoopConfig, run_investigation
 from atlas_sre.agents.trajectory import TRAJECTORY_FORMAT, Step, Trajectory
-from atlas_sre.agents.types import Briefing, CapsuleBrief, Correction, Incident, PlanResult, ProbeResult, Usage
+from atlas_sre.agents.types import (
+    CERTIFIED_GUIDANCE,
+    Briefing,
+    CapsuleBrief,
+    Correction,
+    Incident,
+    PlanResult,
+    ProbeResult,
+    Usage,
+)
 from atlas_sre.protocol.cluster import ClusterSession, open_kubeconfig, open_scenario
 from atlas_sre.protocol.grading import grade_run
 
@@ -31,15 +50,17 @@ def _model(model: Any, tokenizer: Any) -> Any:
     return resolve_model(model, tokenizer) if tokenizer is not None else model
 
 
-def retrieve_capsules(capsules: Any, incident: Incident) -> tuple[CapsuleBrief, ...]:
-    """Capsules for this incident from a list (Capsule / RetrievalHit / CapsuleBrief / dict), a retriever or a store."""
+def retrieve_capsules(capsules: Any, incident: Incident, top_k: int | None = None) -> tuple[CapsuleBrief, ...]:
+    """Capsules for this incident from a list (Capsule / RetrievalHit / CapsuleBrief / dict, all of
+    them), or the best `top_k` (default: the retriever's own) from a retriever or a store."""
     if capsules is None:
         return ()
     if hasattr(capsules, "retrieve") or hasattr(capsules, "index_snapshot"):
         from atlas_sre.capsules import CapsuleRetriever, IncidentQuery
 
         retriever = capsules if hasattr(capsules, "retrieve") else CapsuleRetriever(capsules)
-        hits = retriever.retrieve(IncidentQuery(summary=incident.summary, alerts=[dict(a) for a in incident.alerts]))
+        query = IncidentQuery(summary=incident.summary, alerts=[dict(a) for a in incident.alerts])
+        hits = retriever.retrieve(query, top_k=top_k)
         return tuple(CapsuleBrief.of(h) for h in hits)
     return tuple(CapsuleBrief.of(c) for c in capsules)
 
@@ -50,7 +71,10 @@ class ATLASInference:
     def __init__(self, student_model: Any = "reference:student", teacher_model: Any = "reference:teacher",
                  probe_token_limit: int = 50, correction_token_limit: int = 200, *, student_tokenizer: Any = None,
                  teacher_tokenizer: Any = None, max_steps: int = 20, loop_config: LoopConfig | None = None,
-                 on_step: StepCallback | None = None, baseline_uses_capsules: bool = False) -> None:
+                 on_step: StepCallback | None = None, baseline_uses_capsules: bool = False,
+                 certify_score: int | None = 5, capsule_top_k: int = 3) -> None:
+        if certify_score is not None and not 1 <= certify_score <= 5:
+            raise ValueError(f"certify_score must be 1-5 or None, got {certify_score}")
         self.loop_config = loop_config or LoopConfig(max_steps=max_steps)
         self._student_model = _model(student_model, student_tokenizer)
         self.student = make_student(self._student_model, max_steps=self.loop_config.max_steps)
@@ -60,6 +84,8 @@ class ATLASInference:
         self.correction_token_limit = correction_token_limit
         self.on_step = on_step
         self.baseline_uses_capsules = baseline_uses_capsules
+        self.certify_score = certify_score
+        self.capsule_top_k = capsule_top_k
         self.trajectories: list[Trajectory] = []
         self.teaching_record: dict[str, Any] = {}
 
@@ -68,8 +94,14 @@ class ATLASInference:
     def diagnostic_probe(self, incident: Incident, plan: str, capsules: Sequence[CapsuleBrief] = ()) -> ProbeResult:
         return self.teacher.probe(incident, plan, capsules)
 
+    def certified(self, probe: ProbeResult) -> bool:
+        """Whether the probe's score certifies the plan (no correction call; see the module docstring)."""
+        return self.certify_score is not None and probe.score >= self.certify_score
+
     def adaptive_learning(self, incident: Incident, plan: str, probe: ProbeResult,
                           capsules: Sequence[CapsuleBrief] = ()) -> Correction:
+        if self.certified(probe):
+            return Correction(CERTIFIED_GUIDANCE, probe.strategy, Usage())
         return self.teacher.correct(incident, plan, probe, capsules)
 
     # -- the protocol -------------------------------------------------------------------------------
@@ -102,7 +134,7 @@ class ATLASInference:
         if not isinstance(incident, Incident):
             summary = str(incident or "").strip() or (session.summary if session else "") or ""
             incident = Incident.of(summary, alerts if alerts is not None else (session.alerts if session else []))
-        briefs = retrieve_capsules(capsules, incident)
+        briefs = retrieve_capsules(capsules, incident, self.capsule_top_k)
         times: dict[str, float] = {}
         tick = time.monotonic()
         baseline_plan = self.student.plan(incident, briefs if self.baseline_uses_capsules else ())
@@ -117,10 +149,12 @@ class ATLASInference:
             correction = self.adaptive_learning(incident, plan.text, probe, briefs)
             times["correct_s"] = time.monotonic() - tick
             tick = time.monotonic()
-            guided_plan = self.student.plan(incident, briefs, correction.text)
+            guided_plan = (PlanResult(plan.text) if self.certified(probe)
+                           else self.student.plan(incident, briefs, correction.text))
             times["guided_plan_s"] = time.monotonic() - tick
         result = _teaching_keys(incident, probe, correction, baseline_plan, guided_plan)
         result["capsules"] = [b.to_dict() for b in briefs]
+        result["certified"] = bool(probe and self.certified(probe))
         tokens: dict[str, dict[str, Any]] = {"student": {"plan": (plan.usage if plan is baseline_plan else
                                                                   baseline_plan.usage + plan.usage).to_dict()},
                                              "teacher": {}}
@@ -132,6 +166,7 @@ class ATLASInference:
                                 "incident": incident.text(), "plan": plan.text,
                                 "probe": probe.response if probe else None, "score": probe.score if probe else None,
                                 "strategy": probe.strategy if probe else None,
+                                "certified": bool(probe and self.certified(probe)),
                                 "guidance": correction.text if correction else None,
                                 "capsules": result["capsules"]}
         if session is not None:
