@@ -163,6 +163,39 @@ def test_allow_rule_with_http_fields_in_front_of_tcp_port_names_the_service() ->
     assert [f.code for f in found] == ["ATL113"] and "shop/Service/reviews" in found[0].related
 
 
+def _reviews_allow_get(objs: list) -> None:
+    objs.append(istio("AuthorizationPolicy", "reviews-allow", {
+        "selector": {"matchLabels": {"app": "reviews"}}, "action": "ALLOW",
+        "rules": [{"to": [{"operation": {"methods": ["GET"]}}]}]}))
+
+
+def test_a_tcp_port_that_says_it_carries_http_is_the_cause_atl126() -> None:
+    objs = healthy_mesh()
+    _reviews_allow_get(objs)
+    _obj(objs, "Service", "reviews")["spec"]["ports"][0]["name"] = "tcp-http"  # a prefix before the real protocol
+    found = _found(objs, "authz")
+    assert [(f.code, f.level, f.resource.entity) for f in found] == [("ATL126", Level.WARNING, "shop/Service/reviews")]
+    assert found[0].related == ("shop/AuthorizationPolicy/reviews-allow",)
+    assert found[0].message.startswith("Port tcp-http (9080) is declared TCP but carries http: AuthorizationPolicy "
+                                       "shop/reviews-allow admits callers of shop/Deployment/reviews-v1 by HTTP fields")
+    s = snap(objs)
+    server = next(p["metadata"]["name"] for p in pods(objs) if p["metadata"]["labels"].get("app") == "reviews")
+    s.logs = {LogRequest("shop", server): [access(403, "-", "rbac_access_denied_matched_policy[none]", 0, INBOUND)]}
+    [live] = run_analyzers(s, names=["authz"])
+    assert (live.code, live.level) == ("ATL126", Level.ERROR) and "1 live request(s)" in live.message
+
+
+def test_the_container_port_can_say_what_a_tcp_service_port_carries() -> None:
+    objs = healthy_mesh()
+    _reviews_allow_get(objs)
+    _obj(objs, "Service", "reviews")["spec"]["ports"][0]["name"] = "tcp"
+    assert [f.code for f in _found(objs, "authz")] == ["ATL113"]  # nothing says it is not really TCP
+    for pod in pods(objs):
+        if pod["metadata"]["labels"].get("app") == "reviews":
+            pod["spec"]["containers"][0]["ports"] = [{"containerPort": 9080, "name": "grpc"}]
+    assert [(f.code, f.resource.entity) for f in _found(objs, "authz")] == [("ATL126", "shop/Service/reviews")]
+
+
 def test_policy_selecting_nothing_is_ist0127() -> None:
     objs = healthy_mesh()
     objs.append(

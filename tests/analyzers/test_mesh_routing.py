@@ -101,6 +101,21 @@ def test_subset_selecting_no_pods_is_ist0173_and_unknown_dr_host_ist0174() -> No
     ]
 
 
+def test_a_subset_emptied_by_scaling_its_workload_to_zero_names_the_workload_atl127() -> None:
+    objs = healthy_mesh()
+    _obj(objs, "DestinationRule", "reviews")["spec"]["subsets"].append({"name": "v4", "labels": {"version": "v4"}})
+    objs += deployment("reviews-v4", labels={"app": "reviews", "version": "v4"}, replicas=0, n_pods=0)
+    assert _lines(objs, ["dr-subsets"]) == [
+        "Error [ATL127] (Deployment shop/reviews-v4) Deployment shop/reviews-v4 is scaled to 0 replicas, so subset "
+        "v4 (version=v4) of DestinationRule shop/reviews selects no pods; traffic routed to it gets 503 UH "
+        "(NoHealthyUpstream)."
+    ]
+    [found] = run_analyzers(snap(objs), names=["dr-subsets"])
+    assert found.related == ("shop/DestinationRule/reviews", "shop/Service/reviews")
+    _obj(objs, "Deployment", "reviews-v4")["spec"]["template"]["metadata"]["labels"]["app"] = "other"
+    assert [line.split("]")[0] for line in _lines(objs, ["dr-subsets"])] == ["Error [IST0173"]  # not the Service's
+
+
 def test_ist0173_is_left_to_the_service_when_it_selects_no_pods_at_all() -> None:
     objs = [
         o

@@ -143,6 +143,18 @@ def workloads(snap: Snapshot, namespace: str | None = None) -> list[Obj]:
     return [o for kind in WORKLOAD_KINDS for o in snap.of_kind(kind, namespace)]
 
 
+def scaled_to_zero(snap: Snapshot, namespace: str, *selectors: dict[str, str]) -> list[Obj]:
+    """Deployments/StatefulSets of `namespace` set to 0 replicas whose pods every selector would match:
+    the workload that would serve a Service (or a subset of it) if it had not been scaled down."""
+    return [
+        w
+        for w in workloads(snap, namespace)
+        if w.get("kind") in ("Deployment", "StatefulSet")
+        and all(map_matches(sel, template_labels(w)) for sel in selectors)
+        and spec(w).get("replicas") == 0
+    ]
+
+
 def container_ports(ps: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(container name, port) for every declared container port of a pod spec."""
     return [(c.get("name", ""), p) for c in ps.get("containers") or [] for p in c.get("ports") or []]

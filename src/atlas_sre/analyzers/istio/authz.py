@@ -10,15 +10,21 @@ the guilty policy. Without logs, static rules still catch the usual mistakes.
 - ATL113 Error/Warning: requests match no ALLOW rule (logs), or an ALLOW policy admits principals
   whose ServiceAccounts do not exist, or relies on HTTP-only fields (methods, paths...) in front of
   a port Istio treats as TCP, where such rules never match (static).
+- ATL126 Error/Warning (on the Service): the same HTTP-field rules in front of a port declared TCP
+  whose own name or target container port says it carries HTTP or gRPC (`tcp-grpc`). The policy
+  is right about the traffic and the port is not, so the finding names the Service: renaming the
+  port is the fix. Without such a sign the port may really be TCP, and ATL113 names the policy.
 - IST0127 Warning: the policy's selector matches no workload.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from atlas_sre.analyzers.accesslog import parse_lines
 from atlas_sre.analyzers.base import Finding, Level, Resource, finding
-from atlas_sre.analyzers.istio.port_naming import TCP_FAMILY, protocol_of
-from atlas_sre.analyzers.k8s import by_owner, has_sidecar, live_pods, name_of, ns_of, service_pods, spec
+from atlas_sre.analyzers.istio.port_naming import TCP_FAMILY, carried_http, protocol_of, target_port
+from atlas_sre.analyzers.k8s import by_owner, has_sidecar, live_pods, name_of, ns_of, pod_spec, service_pods, spec
 from atlas_sre.analyzers.mesh import applies_to, workload_selector
 from atlas_sre.analyzers.snapshot import LogRequest, Obj, Snapshot
 
@@ -89,24 +95,59 @@ def _http_only(rule: dict) -> bool:
     return any(str(c.get("key", "")).startswith("request.") for c in rule.get("when") or [])
 
 
-def tcp_ports(snap: Snapshot, pods: list[Obj]) -> list[tuple[str, str]]:
-    """(`ns/name`, `port NAME (N)`) of Service ports in front of these pods that Istio treats as TCP."""
+class TcpPort(NamedTuple):
+    """A Service port Istio treats as TCP, and the HTTP-family protocol it says it carries (if any)."""
+
+    service: Obj
+    label: str  # `port NAME (N)`
+    carries: str | None
+
+    @property
+    def ref(self) -> str:
+        return f"{ns_of(self.service)}/{name_of(self.service)}"
+
+
+def tcp_ports(snap: Snapshot, pods: list[Obj]) -> list[TcpPort]:
+    """Service ports in front of these pods that Istio treats as TCP."""
     out = []
     names = {(ns_of(p), name_of(p)) for p in pods}
     for svc in snap.of_kind("Service"):
-        if not any((ns_of(p), name_of(p)) in names for p in service_pods(snap, svc)):
+        backends = [p for p in service_pods(snap, svc) if (ns_of(p), name_of(p)) in names]
+        if not backends:
             continue
         for port in spec(svc).get("ports") or []:
             if protocol_of(port) in TCP_FAMILY:
-                out.append((f"{ns_of(svc)}/{name_of(svc)}", f"port {port.get('name')} ({port.get('port')})"))
+                carries = carried_http(port, target_port(port, pod_spec(backends[0])))
+                out.append(TcpPort(svc, f"port {port.get('name')} ({port.get('port')})", carries))
     return out
+
+
+def _misnamed_port(ap: Obj, port: TcpPort, http_rules: list[int], targets: str,
+                   hits: list[tuple[tuple[str, str], tuple[int, str]]]) -> Finding:
+    """ATL126 on the Service: a port declared TCP that says it carries HTTP, behind HTTP-field ALLOW rules."""
+    denied = ""
+    if hits:
+        (ns, pod), (count, _) = hits[0]
+        denied = f"; {count} live request(s) to {ns}/{pod} matched no ALLOW rule (403 " \
+                 "rbac_access_denied_matched_policy[none])"
+    return finding(
+        NAME,
+        "ATL126",
+        Level.ERROR if hits else Level.WARNING,
+        port.service,
+        f"{port.label.capitalize()} is declared TCP but carries {port.carries}: AuthorizationPolicy "
+        f"{ns_of(ap)}/{name_of(ap)} admits callers of {targets} by HTTP fields (rule(s) {http_rules}), "
+        f"which never match TCP traffic{denied}. Name the port {port.carries} or set appProtocol: {port.carries}.",
+        evidence=[hits[0][1][1]] if hits else [],
+        related=[Resource.of(ap).entity],
+    )
 
 
 class AuthorizationPolicies:
     """AuthorizationPolicies must not reject the traffic the application lives on."""
 
     name = NAME
-    codes = ("ATL110", "ATL111", "ATL112", "ATL113", "IST0127")
+    codes = ("ATL110", "ATL111", "ATL112", "ATL113", "ATL126", "IST0127")
 
     def log_requests(self, snap: Snapshot) -> list[LogRequest]:
         pods = {id(p): p for ap in snap.of_kind("AuthorizationPolicy") for p in policy_pods(snap, ap)}
@@ -165,15 +206,17 @@ class AuthorizationPolicies:
         missing = _missing_principals(snap, ap)
         http_rules = [i for i, rule in enumerate(spec(ap).get("rules") or []) if _http_only(rule)]
         tcp = tcp_ports(snap, pods) if http_rules else []
+        misnamed = [t for t in tcp if t.carries] if not missing else []
+        if misnamed:
+            return [_misnamed_port(ap, misnamed[0], http_rules, targets, hits)]
         why = [f"admits missing principals {', '.join(missing)}"] if missing else []
         if tcp:
             why.append(
-                f"rule(s) {http_rules} use HTTP-only fields but {tcp[0][1]} of Service {tcp[0][0]} is "
-                "declared "
-                "TCP, so they never match"
+                f"rule(s) {http_rules} use HTTP-only fields but {tcp[0].label} of Service {tcp[0].ref} is "
+                "declared TCP, so they never match"
             )
         related = [Resource("ServiceAccount", m.split("/")[4], m.split("/")[2]).entity for m in missing]
-        related += [f"{e.split('/')[0]}/Service/{e.split('/')[1]}" for e, _ in tcp]
+        related += [Resource.of(t.service).entity for t in tcp]
         if hits:
             (ns, pod), (count, sample) = hits[0]
             return [

@@ -3,13 +3,15 @@
 Why: traffic routed to an empty subset gets `503 UH no_healthy_upstream`; a DestinationRule whose
 host matches nothing silently applies to nothing (its TLS or pool settings never take effect).
 IST0173 is not reported when the Service selects no pods at all: that cause is reported once, on
-the Service or the workload (ATL220/ATL222), not again on every subset.
+the Service or the workload (ATL220/ATL222), not again on every subset. Likewise, when the subset
+is empty because the one workload it would select was scaled to 0 replicas, ATL127 names that
+workload instead: the subset is right, the scale-down is the change to undo.
 """
 
 from __future__ import annotations
 
-from atlas_sre.analyzers.base import Finding, Level, finding
-from atlas_sre.analyzers.k8s import labels, map_matches, name_of, ns_of, service_pods, spec
+from atlas_sre.analyzers.base import Finding, Level, Resource, finding
+from atlas_sre.analyzers.k8s import labels, map_matches, name_of, ns_of, scaled_to_zero, service_pods, spec
 from atlas_sre.analyzers.mesh import fqdn, host_known, service_entity, service_for
 from atlas_sre.analyzers.snapshot import Snapshot
 
@@ -20,7 +22,7 @@ class DestinationRuleSubsets:
     """DestinationRule hosts must exist and each subset must select at least one pod of its Service."""
 
     name = NAME
-    codes = ("IST0173", "IST0174")
+    codes = ("IST0173", "IST0174", "ATL127")
 
     def analyze(self, snap: Snapshot) -> list[Finding]:
         out: list[Finding] = []
@@ -52,6 +54,22 @@ class DestinationRuleSubsets:
                 wanted = subset.get("labels") or {}
                 if wanted and not any(map_matches(wanted, labels(p)) for p in pods):
                     pretty = ",".join(f"{k}={v}" for k, v in sorted(wanted.items()))
+                    zero = scaled_to_zero(snap, ns_of(svc), spec(svc).get("selector") or {}, wanted)
+                    if zero:
+                        w = zero[0]
+                        out.append(
+                            finding(
+                                NAME,
+                                "ATL127",
+                                Level.ERROR,
+                                w,
+                                f"{w.get('kind')} {ns_of(w)}/{name_of(w)} is scaled to 0 replicas, so subset "
+                                f"{subset.get('name')} ({pretty}) of DestinationRule {ns_of(dr)}/{name_of(dr)} "
+                                "selects no pods; traffic routed to it gets 503 UH (NoHealthyUpstream).",
+                                related=[Resource.of(dr).entity, Resource.of(svc).entity],
+                            )
+                        )
+                        continue
                     have = sorted(
                         {
                             ",".join(f"{k}={v}" for k, v in sorted(labels(p).items()) if k in wanted)

@@ -39,6 +39,7 @@ _FAMILY = {
 
 
 TCP_FAMILY = frozenset({"tcp", "tls", "mongo", "mysql", "redis"})
+HTTP_FAMILY = frozenset({"http", "http2", "grpc", "grpc-web"})
 
 
 def protocol_of(port: dict) -> str | None:
@@ -54,7 +55,20 @@ def protocol_of(port: dict) -> str | None:
     return prefix if prefix in PROTOCOLS else None
 
 
-def _target(port: dict, ps: dict) -> dict | None:
+def carried_http(port: dict, container_port: dict | None) -> str | None:
+    """The HTTP-family protocol a port declared otherwise says it carries, else None.
+
+    Two places say so without any traffic: the rest of its own name (`tcp-grpc`: a protocol
+    prefix put in front of the real one) and the container port it targets (`grpc`).
+    """
+    for token in str(port.get("name") or "").lower().split("-")[1:]:
+        if token in HTTP_FAMILY:
+            return token
+    theirs = protocol_of(container_port) if container_port else None
+    return theirs if theirs in HTTP_FAMILY else None
+
+
+def target_port(port: dict, ps: dict) -> dict | None:
     """The container port a Service port's targetPort names (by name or number)."""
     target = port.get("targetPort", port.get("port"))
     for _, cp in container_ports(ps):
@@ -96,7 +110,7 @@ class PortProtocol:
                         )
                     )
                     continue
-                declared = {protocol_of(cp) for p in pods[:1] if (cp := _target(port, pod_spec(p)))} - {None}
+                declared = {protocol_of(cp) for p in pods[:1] if (cp := target_port(port, pod_spec(p)))} - {None}
                 for theirs in sorted(p for p in declared if p):
                     if _FAMILY.get(theirs, theirs) != _FAMILY.get(proto, proto):
                         out.append(

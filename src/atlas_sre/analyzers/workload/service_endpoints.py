@@ -21,9 +21,8 @@ from atlas_sre.analyzers.k8s import (
     map_matches,
     name_of,
     ns_of,
+    scaled_to_zero,
     spec,
-    template_labels,
-    workloads,
 )
 from atlas_sre.analyzers.snapshot import Obj, Snapshot
 
@@ -43,16 +42,6 @@ def _near_misses(snap: Snapshot, svc: Obj, selector: dict[str, str]) -> list[str
     return difflib.get_close_matches(wanted, seen, n=3, cutoff=0.5)
 
 
-def _scaled_to_zero(snap: Snapshot, svc: Obj, selector: dict[str, str]) -> list[Obj]:
-    return [
-        w
-        for w in workloads(snap, ns_of(svc))
-        if w.get("kind") in ("Deployment", "StatefulSet")
-        and map_matches(selector, template_labels(w))
-        and spec(w).get("replicas") == 0
-    ]
-
-
 class ServiceEndpoints:
     """Every Service with a selector should have at least one ready endpoint."""
 
@@ -68,7 +57,7 @@ class ServiceEndpoints:
             pods = [p for p in live_pods(snap, ns_of(svc)) if map_matches(selector, labels(p))]
             pretty = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
             if not pods:
-                zero = _scaled_to_zero(snap, svc, selector)
+                zero = scaled_to_zero(snap, ns_of(svc), selector)
                 if zero:
                     w = zero[0]
                     out.append(
