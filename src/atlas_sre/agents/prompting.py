@@ -36,24 +36,23 @@ def render(name: str, **values: object) -> str:
 
 
 CAPSULE_HEADING = "Procedures that worked on similar incidents"
-
-
-def capsule_block(capsules: Sequence[CapsuleBrief], heading: str = CAPSULE_HEADING) -> str:
-    """`\\n<heading>:\\n- skill (when: trigger): step; step\\n` or empty when there are none."""
-    if not capsules:
-        return ""
-    return f"\n{heading}:\n" + "\n".join(f"- {c.text()}" for c in capsules) + "\n"
-
-
 APPLIED_HEADING = ("Skill Capsules the plan applies (their steps are in the plan; a strong record on similar "
                    "incidents is evidence that the plan works)")
 
 
+def _listed(heading: str, lines: Sequence[str]) -> str:
+    """`\\n<heading>:\\n- line\\n...` or empty when there are no lines."""
+    return f"\n{heading}:\n" + "\n".join(f"- {line}" for line in lines) + "\n" if lines else ""
+
+
+def capsule_block(capsules: Sequence[CapsuleBrief], heading: str = CAPSULE_HEADING) -> str:
+    """`\\n<heading>:\\n- skill (when: trigger): step; step\\n` or empty when there are none."""
+    return _listed(heading, [c.text() for c in capsules])
+
+
 def capsule_digest_block(capsules: Sequence[CapsuleBrief], heading: str = APPLIED_HEADING) -> str:
-    """`\n<heading>:\n- skill (success 92% over 12 uses)\n`: what a teacher reads of applied capsules."""
-    if not capsules:
-        return ""
-    return f"\n{heading}:\n" + "\n".join(f"- {c.digest()}" for c in capsules) + "\n"
+    """`\\n<heading>:\\n- skill (success 92% over 12 uses)\\n`: what a teacher reads of applied capsules."""
+    return _listed(heading, [c.digest() for c in capsules])
 
 
 def guidance_block(guidance: str | None) -> str:
