@@ -15,13 +15,13 @@ compared (`api_check.identical_findings`), so the fast path is checked against t
 
 Grading (per finding, Warning and Error only; Info is advisory like istioctl's IST0102/IST0118): a
 finding is a true positive when its resource, or an entity it names in `related`, falls in the
-component (alias group, globs included, `atlas_sre.eval.Components`) of a ground-truth root cause.
+component (alias group, globs included, `atlas_sre.grading.Components`) of a ground-truth root cause.
 Precision per analyzer = true-positive findings / findings, over all scenarios (controls included).
 Recall per analyzer = scenarios of the fault ids the analyzer is meant for (EXPECTED) in which it
 produced a true positive / scenarios of those ids. `overall.recall` = fault scenarios with at least
 one true positive; `overall.root_cause_recall` = root causes (multi-fault scenarios have several)
 named by some true-positive finding; `controls.false_alarms` = Warning/Error findings on no-fault
-controls. Findings in infra namespaces (`atlas_sre.eval.DEFAULT_INFRA_NAMESPACES`, unless a root
+controls. Findings in infra namespaces (`atlas_sre.grading.DEFAULT_INFRA_NAMESPACES`, unless a root
 cause lives there) are set aside as grading does for diagnoses: the library plants real red
 herrings there (an OOMKilled exporter), which are true alarms but not the incident.
 """
@@ -156,8 +156,8 @@ def snapshot_objects(state: Any) -> Any:
 def analyze_via_api(state: Any) -> list[dict[str, Any]]:
     """Serve the state and run `analyze -A --json` through the command layer, as an agent would."""
     from atlas_sre.analyzers import TOOL_NAME, analyze_tool
-    from atlas_sre.cluster import CommandConfig, CommandRunner
-    from atlas_sre.sim.serve import SimServer
+    from atlas_sre.commands import CommandConfig, CommandRunner
+    from atlas_sre.sim.api.serve import SimServer
 
     with SimServer(state) as sim:
         config = CommandConfig(
@@ -190,7 +190,7 @@ def evaluate(job: Job, via: str) -> dict[str, Any]:
 
 
 def grade(results: list[dict[str, Any]], verbose: bool) -> dict[str, Any]:
-    from atlas_sre.eval import DEFAULT_INFRA_NAMESPACES, Components, GroundTruth, namespace_of
+    from atlas_sre.grading import DEFAULT_INFRA_NAMESPACES, Components, GroundTruth, namespace_of
 
     per = defaultdict(lambda: {"findings": 0, "tp": 0, "expected": 0, "hit": 0})
     counters = "scenarios fault_scenarios detected roots roots_found controls false_alarms findings tp info"

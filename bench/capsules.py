@@ -27,7 +27,6 @@ from atlas_sre.capsules import (
     RetrievalConfig,
     RootCausePattern,
 )
-from atlas_sre.capsules.index import numpy_available
 
 # archetype: (skill, trigger phrases, procedure steps, evidence, (kind, category), query phrases)
 ARCHETYPES: list[tuple[str, list[str], list[str], list[str], tuple[str, str], list[str]]] = [
@@ -150,10 +149,6 @@ def make_queries(n: int, seed: int = 11) -> list[tuple[str, str]]:
     return out
 
 
-def backends() -> list[str]:
-    return ["numpy", "python"] if numpy_available() else ["python"]
-
-
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -175,24 +170,23 @@ def bench_size(n: int, queries: list[tuple[str, str]], workdir: Path) -> None:
         print(f"capsules_{n}_insert_rate_one_tx_each_per_s={len(one) / (time.perf_counter() - t0):.0f}")
     store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     print(f"capsules_{n}_file_mb={store.path.stat().st_size / 2**20:.2f}")
-    for backend in backends():
-        retriever = CapsuleRetriever(store, RetrievalConfig(backend=backend))
+    retriever = CapsuleRetriever(store, RetrievalConfig())
+    t0 = time.perf_counter()
+    retriever.refresh()
+    print(f"capsules_{n}_index_build_s={time.perf_counter() - t0:.3f}")
+    retriever.retrieve(queries[0][0])
+    lat, hits, right = [], 0, 0
+    for q, skill in queries:
         t0 = time.perf_counter()
-        retriever.refresh()
-        print(f"capsules_{n}_{backend}_index_build_s={time.perf_counter() - t0:.3f}")
-        retriever.retrieve(queries[0][0])
-        lat, hits, right = [], 0, 0
-        for q, skill in queries:
-            t0 = time.perf_counter()
-            res = retriever.retrieve(q)
-            lat.append((time.perf_counter() - t0) * 1000)
-            hits += bool(res)
-            right += bool(res) and res[0].capsule.skill.startswith(skill + "_")
-        print(f"capsules_{n}_{backend}_query_p50_ms={statistics.median(lat):.3f}")
-        print(f"capsules_{n}_{backend}_query_p99_ms={pct(lat, 0.99):.3f}")
-        print(f"capsules_{n}_{backend}_query_max_ms={max(lat):.3f}")
-        print(f"capsules_{n}_{backend}_queries_with_hits={hits}/{len(queries)}")
-        print(f"capsules_{n}_{backend}_top1_right_archetype={right / len(queries):.3f}")
+        res = retriever.retrieve(q)
+        lat.append((time.perf_counter() - t0) * 1000)
+        hits += bool(res)
+        right += bool(res) and res[0].capsule.skill.startswith(skill + "_")
+    print(f"capsules_{n}_query_p50_ms={statistics.median(lat):.3f}")
+    print(f"capsules_{n}_query_p99_ms={pct(lat, 0.99):.3f}")
+    print(f"capsules_{n}_query_max_ms={max(lat):.3f}")
+    print(f"capsules_{n}_queries_with_hits={hits}/{len(queries)}")
+    print(f"capsules_{n}_top1_right_archetype={right / len(queries):.3f}")
     ids = [c.id for c in capsules[:500]]
     t0 = time.perf_counter()
     for i, cid in enumerate(ids):
@@ -209,7 +203,6 @@ def main(argv: list[str] | None = None) -> int:
     queries = make_queries(args.queries)
     print(f"python={sys.version.split()[0]}")
     print(f"queries={len(queries)}")
-    print(f"backends={','.join(backends())}")
     t_all = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="capsule-bench-") as tmp:
         for n in (int(s) for s in args.sizes.split(",")):

@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 
 from atlas_sre.scenarios.compile import to_sim_spec
-from atlas_sre.scenarios.generator import generate_cli
+from atlas_sre.scenarios.generator.generate import generate_cli
 from atlas_sre.scenarios.loader import load_path
+from atlas_sre.sim.api.serve import SimServer
 from atlas_sre.sim.clock import parse_time
 from atlas_sre.sim.engine import default_stages
 from atlas_sre.sim.mesh.stages import WINDOW
-from atlas_sre.sim.serve import SimServer
 from atlas_sre.sim.state import ClusterState
 
 

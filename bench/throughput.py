@@ -21,9 +21,9 @@ import resource
 import tempfile
 from pathlib import Path
 
-from atlas_sre.eval.runner import run_bench
-from atlas_sre.eval.runner_model import BenchConfig, auto_workers
-from atlas_sre.eval.runner_synthetic import SyntheticEpisodeRunner
+from atlas_sre.bench.config import BenchConfig, auto_workers
+from atlas_sre.bench.runner import run_bench
+from atlas_sre.bench.synthetic import SyntheticEpisodeRunner
 from atlas_sre.scenarios.catalog import builtin_names
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from agent_doubles import DIAGNOSIS, FakeRunner, bash
+from agent_doubles import DIAGNOSIS, FakeEnvironment, bash
 
-from atlas_sre.agents.llm_student import LLMStudent
+from atlas_sre.agents.llm.student import LLMStudent
 from atlas_sre.agents.loop import LoopConfig, run_investigation
 from atlas_sre.agents.trajectory import TRAJECTORY_FORMAT, Trajectory
 from atlas_sre.agents.types import Briefing, Incident
@@ -16,14 +16,14 @@ INCIDENT = Incident.of("Checkout returns 503", [{"alertname": "HighRequestErrorR
                                                  "service": "checkout"}])
 
 
-def run(outputs: list[str], config: LoopConfig | None = None, runner: FakeRunner | None = None) -> Trajectory:
+def run(outputs: list[str], config: LoopConfig | None = None, runner: FakeEnvironment | None = None) -> Trajectory:
     student = LLMStudent(ScriptedModel(outputs), max_steps=(config or LoopConfig()).max_steps)
-    return run_investigation(student, runner or FakeRunner(), Briefing(INCIDENT, "1. check pods"),
+    return run_investigation(student, runner or FakeEnvironment(), Briefing(INCIDENT, "1. check pods"),
                              config=config, label="guided")
 
 
 def test_command_then_submit_records_every_step() -> None:
-    runner = FakeRunner({"kubectl get pods -n shop": "NAME READY\na 1/1\nb 0/1\n"})
+    runner = FakeEnvironment({"kubectl get pods -n shop": "NAME READY\na 1/1\nb 0/1\n"})
     traj = run([bash("kubectl get pods -n shop"), DIAGNOSIS], runner=runner)
     assert traj.outcome == "submitted"
     assert traj.diagnosis is not None and traj.diagnosis["entities"][0]["name"] == "shop/DestinationRule/reviews"
@@ -62,7 +62,7 @@ def test_a_diagnosis_needs_evidence_first() -> None:
 
 
 def test_a_forbidden_command_gets_the_refusal_as_observation() -> None:
-    runner = FakeRunner()
+    runner = FakeEnvironment()
     traj = run([bash("kubectl delete pod web-1 -n shop"), bash("kubectl get pods -n shop"), DIAGNOSIS], runner=runner)
     assert traj.outcome == "submitted"
     refused = traj.steps[0]
@@ -107,7 +107,7 @@ def test_a_model_failure_is_an_outcome_not_a_crash() -> None:
 
 def test_the_student_is_told_the_limits_and_the_format() -> None:
     model = ScriptedModel([DIAGNOSIS])
-    run_investigation(LLMStudent(model, max_steps=7), FakeRunner(), Briefing(INCIDENT, "my plan", "Check the DR."))
+    run_investigation(LLMStudent(model, max_steps=7), FakeEnvironment(), Briefing(INCIDENT, "my plan", "Check the DR."))
     system, task = model.calls[0].messages[0]["content"], model.calls[0].messages[1]["content"]
     assert "At most 7 steps" in system and "```json" in system and "contributing_factor" in system
     assert "Checkout returns 503" in task and "my plan" in task and "Check the DR." in task

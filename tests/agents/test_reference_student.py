@@ -5,13 +5,13 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from agent_doubles import FakeRunner
+from agent_doubles import FakeEnvironment
 
 from atlas_sre.agents.loop import run_investigation
-from atlas_sre.agents.reference_data import ReferenceData
-from atlas_sre.agents.reference_kube import Command, owner_by_name
-from atlas_sre.agents.reference_observe import Observer
-from atlas_sre.agents.reference_student import ReferenceStudent, phrase_commands
+from atlas_sre.agents.reference.data import ReferenceData
+from atlas_sre.agents.reference.kube import Command, owner_by_name
+from atlas_sre.agents.reference.observe import Observer
+from atlas_sre.agents.reference.student import ReferenceStudent, phrase_commands
 from atlas_sre.agents.types import Briefing, Incident
 
 DATA = ReferenceData.load()
@@ -124,7 +124,7 @@ def test_objects_outside_the_incident_namespaces_are_discounted() -> None:
 
 
 def test_the_habit_is_pods_describe_logs_and_blames_what_it_saw() -> None:
-    runner = FakeRunner({
+    runner = FakeEnvironment({
         "kubectl get pods -A": PODS,
         "kubectl describe pod checkout-gl9qp5649h-qxvxt -n shop": DESCRIBE.replace("OOMKilled", "Error"),
         "kubectl logs checkout-gl9qp5649h-qxvxt -n shop --previous --tail=50":
@@ -142,7 +142,7 @@ def test_the_habit_is_pods_describe_logs_and_blames_what_it_saw() -> None:
 
 
 def test_guidance_changes_what_runs_first() -> None:
-    runner = FakeRunner({"kubectl get pods -A": PODS})
+    runner = FakeEnvironment({"kubectl get pods -A": PODS})
     incident = Incident.of("503 on checkout", [{"alertname": "HighRequestErrorRate", "namespace": "shop",
                                                 "service": "frontend"}])
     traj = run_investigation(ReferenceStudent(), runner, Briefing(incident, "", "Read the istio-proxy access log."))
@@ -153,7 +153,7 @@ def test_guidance_changes_what_runs_first() -> None:
 
 def test_no_evidence_and_nothing_wrong_means_no_fault() -> None:
     healthy = PODS.replace("0/1     CrashLoopBackOff   28 (3m18s ago)", "1/1     Running            0          ")
-    traj = run_investigation(ReferenceStudent(), FakeRunner({"kubectl get pods -A": healthy}),
+    traj = run_investigation(ReferenceStudent(), FakeEnvironment({"kubectl get pods -A": healthy}),
                              Briefing(Incident.of("verify that the shop is fine")))
     assert traj.outcome == "submitted" and traj.diagnosis["entities"] == []
 
@@ -161,7 +161,7 @@ def test_no_evidence_and_nothing_wrong_means_no_fault() -> None:
 def test_the_agents_room_cannot_reach_scenarios_or_ground_truth() -> None:
     """Architecture guard: no module of the agents room imports the scenario, simulator or grading code."""
     root = Path(__file__).resolve().parents[2] / "src" / "atlas_sre" / "agents"
-    forbidden = ("atlas_sre.scenarios", "atlas_sre.sim", "atlas_sre.eval.truth", "atlas_sre.eval.grading",
+    forbidden = ("atlas_sre.scenarios", "atlas_sre.sim", "atlas_sre.grading.truth", "atlas_sre.grading.scoring",
                  "atlas_sre.protocol")
     for path in root.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from atlas_sre.agents.llm_teacher import LLMTeacher
-from atlas_sre.agents.reference_student import ReferenceStudent
-from atlas_sre.agents.reference_teacher import ReferenceTeacher
+from atlas_sre.agents.llm.teacher import LLMTeacher
+from atlas_sre.agents.reference.student import ReferenceStudent
+from atlas_sre.agents.reference.teacher import ReferenceTeacher
 from atlas_sre.agents.tokens import count_tokens
 from atlas_sre.agents.types import CapsuleBrief, Incident, ProbeResult, strategy_for
 from atlas_sre.capsules.model import Capsule

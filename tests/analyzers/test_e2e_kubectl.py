@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 
 from atlas_sre.analyzers import TOOL_NAME, analyze_cli, analyze_tool
-from atlas_sre.cluster import CommandConfig, CommandRunner
-from atlas_sre.eval import DEFAULT_INFRA_NAMESPACES
+from atlas_sre.commands import CommandConfig, CommandRunner
+from atlas_sre.grading import DEFAULT_INFRA_NAMESPACES
 from atlas_sre.scenarios.catalog import builtin_paths, load
 from atlas_sre.scenarios.compile import to_sim_spec
 from atlas_sre.scenarios.loader import load_path
 from atlas_sre.scenarios.model import Scenario
+from atlas_sre.sim.api.serve import SimServer
 from atlas_sre.sim.engine import derive
-from atlas_sre.sim.serve import SimServer
 
 pytestmark = [
     pytest.mark.kubectl,

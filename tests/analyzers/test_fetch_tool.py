@@ -14,17 +14,10 @@ from atlas_sre.analyzers import (
     fetch_snapshot,
     log_requests,
     parse_args,
-    register_analyze_tool,
 )
 from atlas_sre.analyzers.fetch import ISTIO_TYPES, MAX_LOG_PODS
-from atlas_sre.cluster import (
-    CommandConfig,
-    CommandRunner,
-    ToolContext,
-    register_tool,
-    registered_tools,
-    unregister_tool,
-)
+from atlas_sre.commands import CommandConfig, CommandRunner, ToolContext
+from atlas_sre.environments import default_tools
 
 
 class FakeKubectl:
@@ -150,19 +143,11 @@ def test_tool_usage_errors_and_unreadable_cluster() -> None:
     assert code == 1 and "cannot read the cluster" in text and "was refused" in text
 
 
-def test_registered_tool_runs_through_the_command_policy(monkeypatch: pytest.MonkeyPatch) -> None:
-    previous = registered_tools().get(TOOL_NAME)
-    register_analyze_tool()
-    register_analyze_tool()  # idempotent
-    try:
-        assert registered_tools()[TOOL_NAME] is analyze_tool
-        runner = CommandRunner(CommandConfig())
-        monkeypatch.setattr(runner, "_tool_kubectl", FakeKubectl(healthy_mesh()))
-        result = runner.run("atlas-sre analyze -n shop | head -1")
-        assert result.observation == "\u2714 No validation issues found when analyzing namespace: shop.\n"
-        refused = runner.run("analyze --kubeconfig /etc/other")
-        assert refused.refused and refused.exit_code == 3
-    finally:
-        unregister_tool(TOOL_NAME)
-        if previous is not None:
-            register_tool(TOOL_NAME, previous)
+def test_passed_tool_runs_through_the_command_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert default_tools() == {TOOL_NAME: analyze_tool}
+    runner = CommandRunner(CommandConfig(), tools=default_tools())
+    monkeypatch.setattr(runner, "_tool_kubectl", FakeKubectl(healthy_mesh()))
+    result = runner.run("atlas-sre analyze -n shop | head -1")
+    assert result.observation == "\u2714 No validation issues found when analyzing namespace: shop.\n"
+    refused = runner.run("analyze --kubeconfig /etc/other")
+    assert refused.refused and refused.exit_code == 3

@@ -46,8 +46,7 @@ def test_render_command_fills_known_and_marks_unknown() -> None:
 
 def test_learn_from_the_real_protocol_then_retrieve(tmp_path: Path) -> None:
     """The protocol room's real output shape (result + trace records) consolidates into a capsule."""
-    pytest.importorskip("atlas_sre.sim.serve", reason="SimServer is not available yet")
-    atlas_mod = pytest.importorskip("atlas_sre.protocol.atlas")
+    from atlas_sre.protocol import atlas as atlas_mod
     atlas = atlas_mod.ATLASInference()
     result = atlas.run_full_protocol(scenario="mesh-subset-missing")  # built-in scenario
     with CapsuleStore(tmp_path / "c.sqlite") as s:

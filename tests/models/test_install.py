@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from atlas_sre.cli.models import models_install_cli, models_list_cli
 from atlas_sre.models import (
     CATALOG,
     CatalogEntry,
@@ -21,8 +22,6 @@ from atlas_sre.models import (
     installed_model_path,
     list_models,
     load_model,
-    models_install_cli,
-    models_list_cli,
     verify_installed,
 )
 

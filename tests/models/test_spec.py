@@ -10,17 +10,16 @@ from atlas_sre.models import (
     LlamaCppChatModel,
     ModelError,
     OpenAIChatModel,
-    ReferenceModel,
     ScriptedModel,
     TransformersChatModel,
-    is_reference,
     load_model,
     parse_spec,
+    valid_schemes,
 )
 
 VALID = (
-    "valid schemes are openai:, hf:, llamacpp:, reference: (e.g. openai:gpt-4o-mini, "
-    "openai:MODEL@http://host:port/v1, llamacpp:/path/model.gguf, reference:student)"
+    "valid schemes are openai:, hf:, llamacpp: (e.g. openai:gpt-4o-mini, "
+    "openai:MODEL@http://host:port/v1, llamacpp:/path/model.gguf)"
 )
 
 
@@ -95,22 +94,14 @@ def test_bad_option_value_is_one_line() -> None:
     )
 
 
-@pytest.mark.parametrize("role", ["student", "teacher"])
-def test_reference_specs(role: str) -> None:
-    model = load_model(f"reference:{role}")
-    assert isinstance(model, ReferenceModel) and model.name == f"reference:{role}"
-    assert is_reference(model) and is_reference(model, role)  # type: ignore[arg-type]
-    assert not is_reference(model, "teacher" if role == "student" else "student")
-
-
-def test_reference_role_error_and_no_chat() -> None:
+def test_reference_is_not_a_model_scheme() -> None:
+    """`reference:` names the built-in agents, resolved by the agents room (tests/agents/test_factory.py)."""
     with pytest.raises(ModelError) as info:
-        load_model("reference:judge")
-    assert str(info.value) == "unknown reference role in 'reference:judge': valid roles are student, teacher"
-    with pytest.raises(ModelError) as info:
-        load_model("reference:teacher").complete([{"role": "user", "content": "hi"}], max_tokens=5)
-    assert str(info.value).startswith(
-        "reference:teacher is the built-in rule-based teacher, not a language model"
+        load_model("reference:teacher")
+    assert str(info.value) == f"unknown model spec 'reference:teacher': {VALID}"
+    assert valid_schemes({"reference": "reference:student"}) == (
+        "valid schemes are openai:, hf:, llamacpp:, reference: (e.g. openai:gpt-4o-mini, "
+        "openai:MODEL@http://host:port/v1, llamacpp:/path/model.gguf, reference:student)"
     )
 
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from atlas_sre.agents.llm_student import LLMStudent
-from atlas_sre.agents.reference_student import ReferenceStudent
+from atlas_sre.agents.llm.student import LLMStudent
+from atlas_sre.agents.reference.student import ReferenceStudent
 from atlas_sre.capsules import Capsule, CapsuleStore
+from atlas_sre.environments import ClusterUnavailable
 from atlas_sre.models import ScriptedModel, TransformersChatModel
 from atlas_sre.protocol.atlas import ATLASInference
-from atlas_sre.protocol.cluster import ClusterUnavailable
 
 SEED_KEYS = {"diagnostic", "learning", "baseline_response", "guided_response"}
 CLUSTER_KEYS = {"baseline_diagnosis", "guided_diagnosis", "baseline_run", "guided_run", "commands", "tokens",
@@ -139,7 +139,6 @@ def test_an_unreachable_cluster_is_a_one_line_error(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def mesh_llm_run() -> tuple[dict[str, Any], ATLASInference, ScriptedModel]:
-    pytest.importorskip("atlas_sre.sim.serve")
     student = ScriptedModel(["1. kubectl get pods", "1. analyze\n2. proxy logs",
                              "```bash\nkubectl get pods -A\n```", "it is the pods",
                              "```bash\nkubectl delete pod x\n```",
@@ -172,7 +171,6 @@ def test_full_protocol_on_a_served_scenario_with_llm_roles(mesh_llm_run: Any) ->
 
 
 def test_no_teaching_runs_the_student_alone() -> None:
-    pytest.importorskip("atlas_sre.sim.serve")
     result = ATLASInference().run_full_protocol(scenario="crashloop-missing-env", teach=False)
     assert result["diagnostic"]["capability_score"] is None and result["guided_response"] == ""
     assert result["guided_diagnosis"] is None and set(result["commands"]) == {"baseline"}

@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("atlas_sre.sim.serve", reason="SimServer is not available yet")
-
-from atlas_sre.protocol.atlas import ATLASInference  # noqa: E402
-from atlas_sre.scenarios.catalog import find  # noqa: E402
+from atlas_sre.protocol.atlas import ATLASInference
+from atlas_sre.scenarios.catalog import find
 
 # Fresh names in the same alphabetical order as the originals, so kubectl's sorted listings (and any
 # tie-break by name) stay the same: only the words change.

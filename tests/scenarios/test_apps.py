@@ -73,8 +73,6 @@ def test_bookinfo_routes_reviews_to_three_subsets() -> None:
 
 @pytest.mark.parametrize("app", APPS)
 def test_baseline_is_healthy(app: str) -> None:
-    pytest.importorskip("atlas_sre.sim.workloads", reason="simulator engine (sim/workloads) not installed")
-    pytest.importorskip("atlas_sre.sim.mesh", reason="traffic engine (sim/mesh) not installed")
     from atlas_sre.scenarios.readiness import base_problems, derive_scenario, observe
 
     state = derive_scenario(scenario(app))

@@ -18,9 +18,10 @@ from atlas_sre.scenarios.build import apply_app_and_faults
 from atlas_sre.scenarios.faults import CATALOGUE, get_fault
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sim"))
-kube = pytest.importorskip("kube", reason="tests/sim/kube.py (run_kubectl) not available")
-serve = pytest.importorskip("atlas_sre.sim.serve", reason="simulated API server not available")
-pytest.importorskip("atlas_sre.sim.mesh", reason="traffic engine (sim/mesh) not installed")
+import kubectl_env as kube
+
+from atlas_sre.sim.api import serve
+
 pytestmark = [pytest.mark.kubectl,
               pytest.mark.skipif(kube.KUBECTL is None, reason="kubectl is not installed")]
 

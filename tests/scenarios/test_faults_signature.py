@@ -7,9 +7,6 @@ from signature import built_scenario, derive_pair, library_scenario, signature_p
 
 from atlas_sre.scenarios.faults import fault_ids
 
-pytest.importorskip("atlas_sre.sim.workloads", reason="simulator engine (sim/workloads) not installed")
-pytest.importorskip("atlas_sre.sim.mesh", reason="traffic engine (sim/mesh) not installed")
-
 # Faults the library cannot hold yet because of a known engine gap (the reason says which).
 ENGINE_GAPS: dict[str, str] = {}
 

@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 
 from atlas_sre.scenarios.faults import get_fault
-from atlas_sre.scenarios.generator import HEADER, Options, Report, _plan, generate, generate_cli, write
-from atlas_sre.scenarios.generator_noise import KINDS, draw_noise, merge_noise
-from atlas_sre.scenarios.generator_text import scenario_name, short_id
+from atlas_sre.scenarios.generator.generate import HEADER, Options, Report, _plan, generate, generate_cli, write
+from atlas_sre.scenarios.generator.noise import KINDS, draw_noise, merge_noise
+from atlas_sre.scenarios.generator.text import scenario_name, short_id
 from atlas_sre.scenarios.loader import load_path
 
-ENGINE = pytest.importorskip("atlas_sre.sim.mesh", reason="traffic engine (sim/mesh) not installed")
 CONFIG_KINDS = ("DestinationRule", "VirtualService", "NetworkPolicy", "ResourceQuota", "AuthorizationPolicy",
                 "PeerAuthentication", "Sidecar", "Secret", "HorizontalPodAutoscaler", "Gateway", "PriorityClass")
 

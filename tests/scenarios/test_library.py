@@ -53,7 +53,6 @@ def test_docs_page_is_current() -> None:
 
 
 def test_a_sample_passes_the_readiness_gate() -> None:
-    pytest.importorskip("atlas_sre.sim.mesh", reason="traffic engine (sim/mesh) not installed")
     from atlas_sre.scenarios.readiness import check_ready
 
     for path in PATHS[::12]:
@@ -62,7 +61,7 @@ def test_a_sample_passes_the_readiness_gate() -> None:
 
 @pytest.mark.slow
 def test_library_regenerates_byte_identical(tmp_path: Path) -> None:
-    from atlas_sre.scenarios.generator import generate, write
+    from atlas_sre.scenarios.generator.generate import generate, write
 
     write(generate(COUNT, SEED), tmp_path)
     assert {p.name: p.read_bytes() for p in sorted(tmp_path.glob("*.yaml"))} == \

@@ -9,8 +9,8 @@ from typing import Any
 from atlas_sre.sim import ids
 from atlas_sre.sim.clock import UTC, SimClock
 from atlas_sre.sim.images import ImageBehaviour
+from atlas_sre.sim.kubelet.stage import kubelet_stage
 from atlas_sre.sim.state import Change, ClusterState, SimSpec
-from atlas_sre.sim.workloads.kubelet import kubelet_stage
 
 Obj = dict[str, Any]
 START = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)

@@ -15,9 +15,9 @@ from conftest import (
     pods_of,
 )
 
+from atlas_sre.kube.requests import pod_totals
 from atlas_sre.sim.engine import default_stages, derive
 from atlas_sre.sim.state import Change, ClusterState, SimSpec
-from atlas_sre.sim.workloads.quantity import pod_totals
 
 MI = 2**20
 TAINT = {"key": "dedicated", "value": "apps", "effect": "NoSchedule"}

@@ -7,10 +7,11 @@ from typing import Any
 
 from test_mesh_fixtures import FAULT, OBSERVE, START, alerts, edit, manifests, registry, run
 
+from atlas_sre.kube.quantity import parse_quantity as quantity
 from atlas_sre.sim.clock import SimClock
 from atlas_sre.sim.images import Requirement
 from atlas_sre.sim.mesh.alerts import onset
-from atlas_sre.sim.mesh.alerts_k8s import pod_alerts, quantity, target_alerts, workload_alerts
+from atlas_sre.sim.mesh.alerts_k8s import pod_alerts, target_alerts, workload_alerts
 
 CLOCK = SimClock(START, FAULT, OBSERVE)
 T0 = "2026-11-26T09:00:00Z"

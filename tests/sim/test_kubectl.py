@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from kube import ANCHOR, KUBECTL, NS, run_kubectl, sample_state
+from kubectl_env import ANCHOR, KUBECTL, NS, run_kubectl, sample_state
 
-from atlas_sre.sim.serve import SimServer
+from atlas_sre.sim.api.serve import SimServer
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")]
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]

@@ -7,7 +7,6 @@ through the real API path. They skip until the workload engine is importable.
 
 from __future__ import annotations
 
-import importlib
 import json
 import subprocess
 from collections.abc import Callable, Iterator
@@ -15,21 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kube import KUBECTL, run_kubectl
+from kubectl_env import KUBECTL, run_kubectl
 
-from atlas_sre.sim.serve import SimServer, build_state
-
-
-def _engine_ready() -> bool:
-    try:
-        return hasattr(importlib.import_module("atlas_sre.sim.workloads"), "stages")
-    except ImportError:
-        return False
-
+from atlas_sre.scenarios.serving import build_state
+from atlas_sre.sim.api.serve import SimServer
 
 pytestmark = [
     pytest.mark.kubectl,
-    pytest.mark.skipif(not _engine_ready(), reason="the workload engine has not landed yet"),
     pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed"),
 ]
 NOW = "2026-01-01T12:00:00Z"

@@ -20,8 +20,8 @@ from kubelet_fixtures import (
     secret,
 )
 
+from atlas_sre.sim.kubelet import images as img
 from atlas_sre.sim.state import Change, ClusterState
-from atlas_sre.sim.workloads import kubelet_images as img
 
 APP = "example.io/shop/payments:3.0"
 REG = {APP: behaviour(listen=[{"port": 8080}],

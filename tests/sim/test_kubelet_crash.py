@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from kubelet_fixtures import START, behaviour, configmap, container, cstatus, events, get_pod, iso, logs, pod, run
 
-from atlas_sre.sim.workloads import kubelet_images as img
+from atlas_sre.sim.kubelet import images as img
 
 APP = "example.io/shop/checkout:2.1"
 REG = {

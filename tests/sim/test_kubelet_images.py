@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from kubelet_fixtures import START, behaviour, container, cstatus, events, get_pod, iso, logs, pod, run
 
-from atlas_sre.sim.workloads import kubelet_images as img
-from atlas_sre.sim.workloads.kubelet_timeline import SYNC_MS
+from atlas_sre.sim.kubelet import images as img
+from atlas_sre.sim.kubelet.timeline import SYNC_MS
 
 GOOD = "example.io/shop/cart:1.4"
 MISSING = "example.io/shop/cart:9.9"

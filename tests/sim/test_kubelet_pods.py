@@ -21,9 +21,9 @@ from kubelet_fixtures import (
     run,
 )
 
+from atlas_sre.sim.kubelet.events import Lattice, Series, _admit
+from atlas_sre.sim.kubelet.stage import kubelet_stage, template_becomes_ready
 from atlas_sre.sim.state import ClusterState, SimSpec
-from atlas_sre.sim.workloads.kubelet import kubelet_stage, template_becomes_ready
-from atlas_sre.sim.workloads.kubelet_events import Lattice, Series, _admit
 
 APP = "example.io/shop/orders:1.0"
 TOOL = "example.io/tools/migrate:1.0"

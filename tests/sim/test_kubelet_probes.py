@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kubelet_fixtures import POD_IP, behaviour, container, cstatus, events, get_pod, pod, run
 
-from atlas_sre.sim.workloads import kubelet_images as img
-from atlas_sre.sim.workloads.kubelet_probes import Probe, probe_outcome
+from atlas_sre.sim.kubelet import images as img
+from atlas_sre.sim.kubelet.probes import Probe, probe_outcome
 
 APP = "example.io/shop/cart:1.4"
 REG = {APP: behaviour(listen=[{"port": 8080}], health={"path": "/health"}, startupSeconds=0.5)}

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from test_mesh_fixtures import FAULT, NS, edit, lines, manifests, pods, run
 
-from atlas_sre.sim.mesh import stages
+from atlas_sre.sim.engine import default_stages
 from atlas_sre.sim.mesh.inject import wants_sidecar
 from atlas_sre.sim.mesh.istio import PROXY_IMAGE
 from atlas_sre.sim.state import Change
@@ -101,16 +101,8 @@ def test_namespace_label_removed_later_keeps_existing_sidecars() -> None:
 
 
 def test_stages_are_inserted_by_name() -> None:
-    def materialize(spec: object, state: object) -> None: ...
-    def run_controllers(spec: object, state: object) -> None: ...
-    def schedule(spec: object, state: object) -> None: ...
-    def kubelet_stage(spec: object, state: object) -> None: ...
-    def reconcile_endpoints(spec: object, state: object) -> None: ...
-    def rollup(spec: object, state: object) -> None: ...
-    def reconcile_hpa(spec: object, state: object) -> None: ...
-    def rollup_node_usage(spec: object, state: object) -> None: ...
-    names = [s.__name__ for s in stages([materialize, run_controllers, schedule, kubelet_stage, reconcile_endpoints,
-                                         rollup, reconcile_hpa, rollup_node_usage])]
-    assert names == ["materialize", "run_controllers", "schedule", "kubelet_stage",
+    # The engine owns the order: the mesh stages sit after the status rollup and last.
+    names = [s.__name__ for s in default_stages()]
+    assert names == ["materialize", "run_controllers", "schedule", "kubelet_stage", "mark_lost_pods",
                      "reconcile_endpoints", "rollup", "mesh_traffic", "reconcile_hpa", "rollup_node_usage",
                      "mesh_alerts"]

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kube import KUBECTL, run_kubectl
+from kubectl_env import KUBECTL, run_kubectl
 from test_mesh_fixtures import NS, manifests, run
 
-from atlas_sre.sim.serve import SimServer
+from atlas_sre.sim.api.serve import SimServer
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")]
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]

@@ -18,8 +18,8 @@ from conftest import (
     pods_of,
 )
 
+from atlas_sre.sim.scheduler.filters import fit_error
 from atlas_sre.sim.state import Change
-from atlas_sre.sim.workloads.sched_filters import fit_error
 
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"

@@ -9,10 +9,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from kube import ANCHOR, NS, sample_state
+from kubectl_env import ANCHOR, NS, sample_state
 
-from atlas_sre.sim.serve import SimServer, episode_id
-from atlas_sre.sim.server_routes import Router
+from atlas_sre.sim.api.routes import Router
+from atlas_sre.sim.api.serve import SimServer, episode_id
 
 TABLE = ("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,"
          "application/json")

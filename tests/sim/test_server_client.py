@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kube import NS, sample_state
+from kubectl_env import NS, sample_state
 
-from atlas_sre.sim.serve import SimServer
+from atlas_sre.sim.api.serve import SimServer
 
 kubernetes = pytest.importorskip("kubernetes")
 

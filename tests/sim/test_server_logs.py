@@ -8,9 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from kube import NS, sample_state
+from kubectl_env import NS, sample_state
 
-from atlas_sre.sim.server_logs import index_logs, render_log, rfc3339_nano
+from atlas_sre.sim.api.logs import index_logs, render_log, rfc3339_nano
 from atlas_sre.sim.state import ClusterState
 
 STATE = sample_state()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -11,22 +10,22 @@ import time
 from pathlib import Path
 
 import pytest
-from kube import KUBECTL, run_kubectl
+from kubectl_env import KUBECTL, run_kubectl
 
+from atlas_sre.scenarios.serving import main_namespace
 from atlas_sre.sim.kubeconfig import kubeconfig_text
-from atlas_sre.sim.serve import main_namespace
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 PYTHON = sys.executable
 
-# Runs the CLI function with the state built by tests/sim/kube.py, so the serving loop is tested
+# Runs the CLI function with the state built by tests/sim/kubectl_env.py, so the serving loop is tested
 # whether or not the derivation engine is available.
 STUB = """
 import sys
 sys.path.insert(0, {here!r})
-import atlas_sre.sim.serve as serve
-from kube import sample_state
+import atlas_sre.scenarios.serving as serve
+from kubectl_env import sample_state
 serve.build_state = lambda scenario, now=None: (sample_state(), "shop")
 sys.exit(serve.serve_forever_cli("sample", 0, {kubeconfig!r}, None))
 """
@@ -59,7 +58,7 @@ def test_cli_prints_only_the_export_line_and_stops_on_sigterm(tmp_path: Path) ->
 
 
 def test_cli_reports_a_missing_scenario(tmp_path: Path) -> None:
-    code = "import sys; from atlas_sre.sim.serve import serve_forever_cli; " \
+    code = "import sys; from atlas_sre.scenarios.serving import serve_forever_cli; " \
            f"sys.exit(serve_forever_cli({str(tmp_path / 'nope.yaml')!r}, 0, None, None))"
     result = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 2 and result.stdout == "" and "nope.yaml" in result.stderr
@@ -92,19 +91,10 @@ spec:
     assert main_namespace(load_text(text % "{alertname: X, namespace: pay}")) == "pay"
 
 
-def _engine_ready() -> bool:
-    if importlib.util.find_spec("atlas_sre.sim.workloads") is None:
-        return False
-    import atlas_sre.sim.workloads as workloads
-
-    return hasattr(workloads, "stages")
-
-
-@pytest.mark.skipif(not _engine_ready(), reason="the workload engine has not landed yet")
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 def test_built_in_scenario_serves_kubectl_from_the_cli(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "config"
-    code = ("import sys; from atlas_sre.sim.serve import serve_forever_cli; "
+    code = ("import sys; from atlas_sre.scenarios.serving import serve_forever_cli; "
             f"sys.exit(serve_forever_cli('mesh-subset-missing', 0, {str(kubeconfig)!r}, '2026-01-01T12:00:00Z'))")
     proc, line, _ = start([PYTHON, "-c", code], tmp_path)  # stand-up time is measured in bench/sim_api.py
     try:

@@ -1,8 +1,9 @@
 """The investigation loop: one command per step, its observation back, until a diagnosis or a budget.
 
 mini-swe-agent's shape: the message list *is* the trajectory; `step()` queries the student, parses
-its reply (the same parser for every student), runs the command through the cluster room's
-`CommandRunner` and appends the observation. Every non-normal turn is an exception carrying the
+its reply (the same parser for every student), runs the command in the `Environment`
+(`execute(command) -> Observation`: a served scenario, a real cluster, a test double) and appends
+the observation. Every non-normal turn is an exception carrying the
 text to feed back (`FormatError`, `Refused`) or ending the run (`Submitted`, `LimitsExceeded`), so
 garbled output, forbidden commands and endless repetition all end in a recorded outcome and never
 in a crash. Budgets: steps, student tokens (prompt + completion as the backend counted them),
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,11 +26,8 @@ from atlas_sre.agents.trajectory import Step, Trajectory
 from atlas_sre.agents.types import Briefing, Student
 from atlas_sre.models.base import ModelError
 
-
-class CommandRunnerLike(Protocol):
-    """What the loop needs of `atlas_sre.cluster.CommandRunner` (a test may pass a fake)."""
-
-    def run(self, line: str) -> object: ...
+if TYPE_CHECKING:  # the loop needs only `execute`; importing the environments (and the simulator) is the caller's
+    from atlas_sre.environments.base import Environment
 
 
 class LoopConfig(BaseModel):
@@ -53,12 +51,12 @@ def command_key(line: str) -> str:
 
 
 class InvestigationLoop:
-    """Runs one student against one cluster (through `runner`); `run()` returns the Trajectory."""
+    """Runs one student against one environment; `run()` returns the Trajectory."""
 
-    def __init__(self, student: Student, runner: CommandRunnerLike, config: LoopConfig | None = None,
+    def __init__(self, student: Student, environment: Environment, config: LoopConfig | None = None,
                  *, default_namespace: str | None = None, on_step: Callable[[Step], None] | None = None) -> None:
         self.student = student
-        self.runner = runner
+        self.environment = environment
         self.config = config or LoopConfig()
         self.default_namespace = default_namespace
         self.on_step = on_step
@@ -147,14 +145,14 @@ class InvestigationLoop:
             raise Refused(render("repeated_command", command=key, first_step=self._seen[key],
                                  repeats_left=self.config.max_repeats - self._repeats + 1), repeated=True)
         self._seen[key] = step.n
-        result = self.runner.run(command)
-        step.duration_s = float(getattr(result, "duration_s", 0.0))
-        step.exit_code = int(getattr(result, "exit_code", 0))
-        step.truncated = bool(getattr(result, "truncated", False))
-        observation = str(getattr(result, "observation", ""))
+        result = self.environment.execute(command)
+        step.duration_s = float(result.duration_s)
+        step.exit_code = int(result.exit_code)
+        step.truncated = bool(result.truncated)
+        observation = str(result.observation)
         step.observation_bytes = len(observation.encode())
         step.observation_lines = observation.count("\n") + (1 if observation and not observation.endswith("\n") else 0)
-        if getattr(result, "refused", False):
+        if result.refused:
             step.kind = "refused"
             raise Refused(render("refused_command", observation=observation.strip()))
         self._add(traj, step, render("observation", exit_code=step.exit_code, lines=step.observation_lines,
@@ -168,9 +166,9 @@ class InvestigationLoop:
         step.messages.append(message)
 
 
-def run_investigation(student: Student, runner: CommandRunnerLike, briefing: Briefing, *,
+def run_investigation(student: Student, environment: Environment, briefing: Briefing, *,
                       config: LoopConfig | None = None, label: str = "run", default_namespace: str | None = None,
                       on_step: Callable[[Step], None] | None = None) -> Trajectory:
     """One-call form of `InvestigationLoop(...).run(briefing, label)`."""
-    loop = InvestigationLoop(student, runner, config, default_namespace=default_namespace, on_step=on_step)
+    loop = InvestigationLoop(student, environment, config, default_namespace=default_namespace, on_step=on_step)
     return loop.run(briefing, label)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from atlas_sre.agents.exceptions import FormatError, Submitted
-from atlas_sre.eval.diagnosis import DiagnosisError, parse_diagnosis
+from atlas_sre.grading.diagnosis import DiagnosisError, parse_diagnosis
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 _SHELL_TAGS = frozenset({"bash", "sh", "shell", "console", "zsh", ""})

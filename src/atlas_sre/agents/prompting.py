@@ -12,7 +12,8 @@ from functools import cache
 from importlib import resources
 from string import Template
 
-from atlas_sre.agents.types import CapsuleBrief
+from atlas_sre.agents.types import Briefing, CapsuleBrief
+from atlas_sre.models.base import Message
 
 PROMPT_NAMES = (
     "student_system", "student_task", "student_plan", "student_plan_system", "format_error", "observation",
@@ -67,3 +68,14 @@ def plan_block(plan: str | None) -> str:
     if not plan or not plan.strip():
         return ""
     return f"Your investigation plan:\n{plan.strip()}\n"
+
+
+def opening_messages(briefing: Briefing, max_steps: int) -> list[Message]:
+    """Every student's first two messages: the system rules, then the task (incident, own plan,
+    teacher guidance, applied capsules, default namespace), so an LLM and a reference student are
+    briefed with the same words."""
+    task = render("student_task", incident=briefing.incident.text(), plan_block=plan_block(briefing.plan),
+                  guidance_block=guidance_block(briefing.guidance), capsule_block=capsule_block(briefing.capsules),
+                  namespace=briefing.default_namespace or "default")
+    return [{"role": "system", "content": render("student_system", max_steps=max_steps)},
+            {"role": "user", "content": task}]

@@ -8,8 +8,9 @@ analyzer per file (k8sgpt's layout), istioctl's codes and wording where Istio ha
     findings = run_analyzers(snap, namespace="shop")
     print(render_text(findings, "shop"))
 
-Agents call it as a command (`analyze -n shop`, `atlas-sre analyze --json`) once
-`register_analyze_tool()` has run; the CLI uses `analyze_cli(kubeconfig, context, namespace, as_json)`.
+Agents call it as a command (`analyze -n shop`, `atlas-sre analyze --json`) when their runner was
+given it (`CommandRunner(config, tools={TOOL_NAME: analyze_tool})`, as `environments.default_tools()`
+does); the CLI uses `analyze_cli(kubeconfig, context, namespace, as_json)`.
 """
 
 from atlas_sre.analyzers.base import Analyzer, Finding, Level, NeedsLogs, Resource, finding
@@ -24,7 +25,7 @@ from atlas_sre.analyzers.registry import (
 )
 from atlas_sre.analyzers.report import FOUND_ISSUES_EXIT_CODE, exit_code, render_json, render_text
 from atlas_sre.analyzers.snapshot import LogRequest, Snapshot
-from atlas_sre.analyzers.tool import TOOL_NAME, analyze_cli, analyze_tool, parse_args, register_analyze_tool
+from atlas_sre.analyzers.tool import TOOL_NAME, analyze_cli, analyze_tool, parse_args
 
 __all__ = [
     "ANALYZERS",
@@ -48,7 +49,6 @@ __all__ = [
     "get_analyzers",
     "log_requests",
     "parse_args",
-    "register_analyze_tool",
     "render_json",
     "render_text",
     "run_analyzers",

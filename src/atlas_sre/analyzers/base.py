@@ -1,4 +1,5 @@
-"""The one result shape (`Finding`) and the one interface (`Analyzer`) every analyzer shares.
+"""The one result shape (`Finding`), the one interface (`Analyzer`) and the base class (`Check`) every
+analyzer shares.
 
 Why this shape: agents read findings as text (`Error [IST0101] (VirtualService shop/reviews) ...`,
 istioctl's own line format, so a model that has seen istioctl output reads ours without a lesson),
@@ -10,12 +11,13 @@ lists them all.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from atlas_sre.analyzers.snapshot import LogRequest, Snapshot
+    from atlas_sre.analyzers.snapshot import LogRequest, Obj, Snapshot
 
 CLUSTER_SCOPED = frozenset(
     {
@@ -163,3 +165,45 @@ class NeedsLogs(Protocol):
     def log_requests(self, snapshot: Snapshot) -> list[LogRequest]:
         """The logs this analyzer would read for this snapshot (may be empty)."""
         ...
+
+
+class Check:
+    """The base of an analyzer: its name and codes, its check as a generator, and a finding helper.
+
+    Why: without it every analyzer repeats the same frame (collect into a list, loop over one
+    kind, spell out its name, code, level and object for each finding); with it a file holds only
+    its check. A subclass declares itself in one line,
+    `class FaultInjection(Check, name="fault-injection", codes=("ATL120",), kind="VirtualService")`,
+    and writes `check(snap, obj)` for one object of `kind` at a time, or overrides `findings(snap)`
+    when the check walks something else (pods by owner, workloads, two kinds). Findings come out in
+    the order they are yielded.
+    """
+
+    name: ClassVar[str]
+    codes: ClassVar[tuple[str, ...]]
+    kind: ClassVar[str] = ""
+    """The kind whose objects `check` is called with, in snapshot order ("": `findings` is overridden)."""
+
+    def __init_subclass__(cls, *, name: str, codes: tuple[str, ...], kind: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name, cls.codes, cls.kind = name, codes, kind
+
+    def analyze(self, snapshot: Snapshot) -> list[Finding]:
+        """Findings for this snapshot (the `Analyzer` interface)."""
+        return list(self.findings(snapshot))
+
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
+        """By default: `check` every object of `kind`."""
+        if not self.kind:
+            raise NotImplementedError(f"{type(self).__name__} sets neither `kind` + `check` nor `findings`")
+        for obj in snap.of_kind(self.kind):
+            yield from self.check(snap, obj)
+
+    def check(self, snap: Snapshot, obj: Obj) -> Iterator[Finding]:
+        """The findings about one object of `kind` (a subclass sets `kind` and writes this)."""
+        raise NotImplementedError(f"{type(self).__name__} sets `kind` but writes no `check`")
+
+    def finding(self, code: str, level: Level, about: dict[str, Any] | Resource, message: str,
+                evidence: Sequence[str] = (), related: Sequence[str] = ()) -> Finding:
+        """A Finding of this analyzer (its `name` filled in) about an object dict or a Resource."""
+        return finding(self.name, code, level, about, message, evidence, related)

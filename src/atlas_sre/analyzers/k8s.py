@@ -13,12 +13,12 @@ from typing import Any
 
 from atlas_sre.analyzers.base import Resource
 from atlas_sre.analyzers.snapshot import Obj, Snapshot
+from atlas_sre.kube.labels import map_matches
+from atlas_sre.kube.labels import selector_matches as selector_matches
+from atlas_sre.kube.namespaces import SYSTEM_NAMESPACES as SYSTEM_NAMESPACES
 
 PROXY = "istio-proxy"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
-SYSTEM_NAMESPACES = frozenset(
-    {"kube-system", "kube-public", "kube-node-lease", "istio-system", "local-path-storage"}
-)
 CLUSTER_DOMAIN = "svc.cluster.local"
 
 
@@ -44,29 +44,6 @@ def spec(obj: Obj) -> dict[str, Any]:
 
 def status(obj: Obj) -> dict[str, Any]:
     return obj.get("status") or {}
-
-
-def map_matches(wanted: dict[str, str] | None, have: dict[str, str]) -> bool:
-    """A map-style selector (Service selector, Istio matchLabels, DR subset labels); empty matches all."""
-    return all(have.get(k) == v for k, v in (wanted or {}).items())
-
-
-def selector_matches(selector: dict[str, Any] | None, have: dict[str, str]) -> bool:
-    """A metav1.LabelSelector (matchLabels + matchExpressions); an empty selector matches everything."""
-    if not selector:
-        return True
-    if not map_matches(selector.get("matchLabels"), have):
-        return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if (
-            (op == "In" and have.get(key) not in values)
-            or (op == "NotIn" and have.get(key) in values)
-            or (op == "Exists" and key not in have)
-            or (op == "DoesNotExist" and key in have)
-        ):
-            return False
-    return True
 
 
 def pod_spec(obj: Obj) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from atlas_sre.analyzers.fetch import fetch_snapshot
 from atlas_sre.analyzers.registry import analyzer_names, get_analyzers, log_requests, run_analyzers
 from atlas_sre.analyzers.report import exit_code, render_json, render_text
-from atlas_sre.cluster import CommandConfig, CommandRunner, ToolContext, register_tool
+from atlas_sre.commands import CommandConfig, CommandRunner, ToolContext
 
 TOOL_NAME = "analyze"
 USAGE_EXIT_CODE = 2
@@ -73,7 +73,8 @@ def parse_args(argv: Sequence[str]) -> Options:
 
 
 def analyze_tool(argv: Sequence[str], ctx: ToolContext) -> tuple[int, str]:
-    """The registered tool: `argv[0]` is `analyze`; returns (exit code, report text)."""
+    """The tool (passed to a runner as `tools={"analyze": analyze_tool}`): `argv[0]` is `analyze`; returns
+    (exit code, report text)."""
     try:
         opts = parse_args(argv[1:])
         names = opts.analyzers
@@ -89,11 +90,6 @@ def analyze_tool(argv: Sequence[str], ctx: ToolContext) -> tuple[int, str]:
     findings = run_analyzers(snap, names, namespace)
     render = render_json if opts.as_json else render_text
     return exit_code(findings), render(findings, namespace, snap.errors)
-
-
-def register_analyze_tool() -> None:
-    """Make `analyze ...` / `atlas-sre analyze ...` runnable from agent command lines (idempotent)."""
-    register_tool(TOOL_NAME, analyze_tool, replace=True)
 
 
 def analyze_cli(

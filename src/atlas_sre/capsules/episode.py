@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _FENCE = re.compile(r"```[a-z]*\n(.*?)\n?```", re.DOTALL)
 _ALERT_LINE = re.compile(r"^\s*-\s*([A-Z][A-Za-z0-9]+)\s+\((\w+)\)\s*(.*)$")
@@ -53,12 +53,11 @@ class EntityRecord(BaseModel):
     reasoning: str = ""
     contributing_factor: bool = True
 
-    @model_validator(mode="before")
+    @field_validator("evidence", "reasoning", mode="before")
     @classmethod
-    def _nulls(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            return {k: ("" if v is None and k in ("evidence", "reasoning") else v) for k, v in data.items()}
-        return data
+    def _null_is_empty(cls, value: Any) -> Any:
+        """Agents write `"evidence": null` when they cite nothing: the same as no evidence."""
+        return "" if value is None else value
 
     @property
     def kind(self) -> str:

@@ -27,15 +27,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from atlas_sre.capsules.model import PLACEHOLDERS
+from atlas_sre.kube.names import SAFE_CHAR as _SAFE
+from atlas_sre.kube.namespaces import WELL_KNOWN_NAMESPACES
 
 POD_PLACEHOLDER = "{pod}" if "pod" in PLACEHOLDERS else "{workload}"
-SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "istio-system",
-                               "istio-ingress", "local-path-storage", "cert-manager", "monitoring"})
 SIDECAR_CONTAINERS = frozenset({"istio-proxy", "istio-init", "istio-validation", "linkerd-proxy"})
 
 # Kubernetes' random suffixes use a vowel-free alphabet (`rand.SafeEncodeString`), which is what
 # tells `checkout-7d9f8c6b5d-x2x4z` (pod of Deployment `checkout`) from a name like `redis-cache`.
-_SAFE = "[bcdfghjklmnpqrstvwxz2456789]"
 _POD_SUFFIX = re.compile(rf"-(?:{_SAFE}{{6,10}}-{_SAFE}{{5}}|\d{{6,}}-{_SAFE}{{5}}|{_SAFE}{{5}})$")
 _RS_SUFFIX = re.compile(rf"-{_SAFE}{{6,10}}$")
 _POD_IN_TEXT = re.compile(rf"\b[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-(?:{_SAFE}{{6,10}}|\d{{6,}})-{_SAFE}{{5}}\b")
@@ -109,7 +108,7 @@ class Names:
             self.objects.add(name)
 
     def add_namespace(self, name: str) -> None:
-        if name and name not in SYSTEM_NAMESPACES:
+        if name and name not in WELL_KNOWN_NAMESPACES:
             self.namespaces.add(name)
 
     def placeholder(self, name: str) -> str | None:
@@ -200,7 +199,7 @@ def _positional(kind: str | None, name: str, names: Names, system_ns: bool) -> s
 
 
 def _namespace_value(value: str) -> str:
-    return value if value in SYSTEM_NAMESPACES else "{namespace}"
+    return value if value in WELL_KNOWN_NAMESPACES else "{namespace}"
 
 
 def generalise_segment(words: list[str], names: Names) -> list[str]:
@@ -209,7 +208,7 @@ def generalise_segment(words: list[str], names: Names) -> list[str]:
     positional: list[int] = []  # indexes into `out` of positional words
     ns_values = [words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-n", "--namespace")]
     ns_values += [w.split("=", 1)[1] for w in words if w.startswith("--namespace=")]
-    system_ns = any(v in SYSTEM_NAMESPACES for v in ns_values)
+    system_ns = any(v in WELL_KNOWN_NAMESPACES for v in ns_values)
     i = 0
     while i < len(words):
         w = words[i]

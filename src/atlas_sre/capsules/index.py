@@ -1,31 +1,34 @@
-"""In-memory BM25F inverted indexes: a pure-Python one and, when numpy is installed, a numpy one.
+"""The one in-memory BM25F inverted index of the capsule store (numpy arrays).
 
 Why precompute: once the corpus is fixed, each (term, document) BM25 weight is fixed, so it is
 computed at build time and a query only *adds* the weights of its terms' posting lists. Scores of
-returned hits are exact BM25F scores in both backends (ties: lower document id first).
+returned hits are exact BM25F scores (ties: lower document id first).
 
 BM25F-lite: a term's pseudo-frequency in a document is Σ_field w_field · tf_field, the document
 length Σ_field w_field · len_field, then BM25 saturation with k1, b and the non-negative Lucene idf
 log(1 + (N − df + 0.5)/(df + 0.5)).
 
-Backends (`build(..., backend=...)`): "numpy" adds posting slices into a dense score vector
-(~1 ms at 100k capsules); "python" walks posting lists rarest-first with MaxScore pruning (once
-the k-th best partial score beats what all remaining terms could add, those terms only update
-surviving candidates). "auto" picks numpy when importable. Both hold postings in compact arrays
-(12–16 bytes per posting, ~40 MB at 100k capsules).
+Layout: postings are one CSR array set: `offsets[t]:offsets[t+1]` slices `docs`/`weights` for term
+id t, docs ascending (12 bytes per posting, ~40 MB at 100k capsules). A query adds each of its
+terms' weight slices into a dense score vector (a posting list holds each document once, so
+fancy-index `+=` is exact), masks ineligible documents and takes the top-k with a partition. Work is
+O(postings of the query terms + N) in C: ~1 ms at 100k capsules.
+
+Why numpy only: numpy is a core dependency (matplotlib, itself a core dependency, requires it), so
+the pure-Python MaxScore index that used to sit beside this one never ran unless asked for by name,
+and it missed the 100k-capsule latency target (docs/capsules.md, "Measured figures").
 """
 
 from __future__ import annotations
 
 import heapq
-import math
-from abc import ABC, abstractmethod
 from array import array
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import repeat
+
+import numpy as np
 
 
 @dataclass
@@ -60,52 +63,66 @@ class Corpus:
     def avgdl(self) -> float:
         return (sum(self.lengths) / len(self.lengths)) if self.lengths else 1.0
 
-    def idf(self, term: str) -> float:
-        n, d = len(self.tfs), self.df[term]
-        return math.log(1.0 + (n - d + 0.5) / (d + 0.5))
+
+def _rank(hits: Iterable[tuple[int, float]], top_k: int) -> list[tuple[int, float]]:
+    return heapq.nsmallest(top_k, hits, key=lambda h: (-h[1], h[0]))
 
 
-def numpy_available() -> bool:
-    try:
-        import numpy  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-class BM25Index(ABC):
+class BM25Index:
     """Immutable index over documents given as {field: [terms]}; document ids are 0..N-1."""
 
-    backend: str = ""
-    n_docs: int = 0
+    def __init__(self, corpus: Corpus, k1: float = 1.2, b: float = 0.75) -> None:
+        self.n_docs = n = len(corpus.tfs)
+        self._vocab = {t: i for i, t in enumerate(corpus.df)}
+        term_ids, doc_ids, freqs = array("i"), array("i"), []
+        vocab_get = self._vocab.__getitem__
+        for doc_id, tf in enumerate(corpus.tfs):
+            term_ids.extend(map(vocab_get, tf.keys()))
+            doc_ids.extend(repeat(doc_id, len(tf)))
+            freqs.extend(tf.values())
+        tids = np.frombuffer(term_ids, dtype=np.int32) if term_ids else np.zeros(0, np.int32)
+        dids = np.frombuffer(doc_ids, dtype=np.int32) if doc_ids else np.zeros(0, np.int32)
+        tf_arr = np.asarray(freqs, dtype=np.float64)
+        lengths = np.asarray(corpus.lengths, dtype=np.float64)
+        df = np.bincount(tids, minlength=len(self._vocab)).astype(np.float64)
+        idf = np.log1p((n - df + 0.5) / (df + 0.5))
+        avgdl = corpus.avgdl or 1.0
+        norm = k1 * (1.0 - b + b * lengths / avgdl)
+        weights = idf[tids] * tf_arr * (k1 + 1.0) / (tf_arr + norm[dids])
+        order = np.argsort(tids, kind="stable")  # stable: docs stay ascending within a term
+        self._docs = dids[order]
+        self._weights = weights[order]
+        self._offsets = np.concatenate(([0], np.cumsum(df.astype(np.int64))))
+        # (mask object it was built from, bool array); swapped as one tuple so threads never mix them.
+        self._mask_cache: tuple[bytearray | None, np.ndarray] = (None, np.ones(n, dtype=bool))
 
-    @staticmethod
+    @classmethod
     def build(
+        cls,
         documents: Iterable[Mapping[str, Sequence[str]]],
         field_weights: Mapping[str, float],
         k1: float = 1.2,
         b: float = 0.75,
-        backend: str = "auto",
     ) -> BM25Index:
-        corpus = Corpus.from_documents(documents, field_weights)
-        if backend == "auto":
-            backend = "numpy" if numpy_available() else "python"
-        if backend == "numpy":
-            from atlas_sre.capsules.index_numpy import NumpyBM25Index
+        """Index `documents` ({field: [terms]}); fields with weight ≤ 0 are left out."""
+        return cls(Corpus.from_documents(documents, field_weights), k1, b)
 
-            return NumpyBM25Index(corpus, k1, b)
-        if backend == "python":
-            return PythonBM25Index(corpus, k1, b)
-        raise ValueError(f"unknown index backend {backend!r}; valid: auto, numpy, python")
+    def __contains__(self, term: str) -> bool:
+        return term in self._vocab
 
-    @abstractmethod
-    def __contains__(self, term: str) -> bool: ...
+    def _slice(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        i = self._vocab[term]
+        lo, hi = self._offsets[i], self._offsets[i + 1]
+        return self._docs[lo:hi], self._weights[lo:hi]
 
-    @abstractmethod
     def weight(self, term: str, doc_id: int) -> float:
         """The term's contribution to `doc_id`'s score (0 if absent): explanations use it."""
+        if term not in self._vocab:
+            return 0.0
+        docs, weights = self._slice(term)
+        j = int(np.searchsorted(docs, doc_id))
+        return float(weights[j]) if j < len(docs) and docs[j] == doc_id else 0.0
 
-    @abstractmethod
     def search(
         self,
         terms: Iterable[str],
@@ -121,134 +138,27 @@ class BM25Index(ABC):
         Each distinct query term counts once: a long incident text repeating "503" should not
         outweigh a precise capsule.
         """
-
-
-def _rank(hits: Iterable[tuple[int, float]], top_k: int) -> list[tuple[int, float]]:
-    return heapq.nsmallest(top_k, hits, key=lambda h: (-h[1], h[0]))
-
-
-_TOPK_BOUND = 64  # per-term sorted top weights kept for cheap lower bounds of the k-th score
-
-
-class PythonBM25Index(BM25Index):
-    """Dependency-free backend: term-at-a-time with MaxScore pruning (module docstring)."""
-
-    backend = "python"
-
-    def __init__(self, corpus: Corpus, k1: float, b: float) -> None:
-        self.n_docs = len(corpus.tfs)
-        avgdl = corpus.avgdl or 1.0
-        idf = {t: corpus.idf(t) for t in corpus.df}
-        self._docs: dict[str, array] = {t: array("i") for t in corpus.df}
-        self._weights: dict[str, array] = {t: array("d") for t in corpus.df}
-        for doc_id, (tf, length) in enumerate(zip(corpus.tfs, corpus.lengths, strict=True)):
-            norm = k1 * (1.0 - b + b * length / avgdl)
-            for t, f in tf.items():
-                self._docs[t].append(doc_id)
-                self._weights[t].append(idf[t] * f * (k1 + 1.0) / (f + norm))
-        self._top = {t: heapq.nlargest(_TOPK_BOUND, w) for t, w in self._weights.items()}
-
-    def __contains__(self, term: str) -> bool:
-        return term in self._docs
-
-    def weight(self, term: str, doc_id: int) -> float:
-        docs = self._docs.get(term)
-        if docs is None:
-            return 0.0
-        j = bisect_left(docs, doc_id)
-        return self._weights[term][j] if j < len(docs) and docs[j] == doc_id else 0.0
-
-    def search(
-        self,
-        terms: Iterable[str],
-        top_k: int,
-        min_score: float = 0.0,
-        allowed: bytearray | None = None,
-        min_terms: int = 1,
-    ) -> list[tuple[int, float]]:
-        plist = [t for t in dict.fromkeys(terms) if t in self._docs]
-        if len(plist) < max(1, min_terms) or top_k <= 0:
+        present = [t for t in dict.fromkeys(terms) if t in self._vocab]
+        if len(present) < max(1, min_terms) or top_k <= 0:
             return []
-        if min_terms > 1:
-            # Fast exact path: rank without the constraint, over-fetch, count matches of the few hits.
-            # Exact when k qualify (nothing outside can outrank them) or when nothing was left out.
-            depth = top_k * 4
-            hits = self._search(plist, depth, min_score, allowed, 1)
-            ok = [h for h in hits if sum(self.weight(t, h[0]) > 0 for t in plist) >= min_terms]
-            if len(ok) >= top_k or len(hits) < depth:
-                return ok[:top_k]
-        return self._search(plist, top_k, min_score, allowed, min_terms)
-
-    def _search(
-        self, plist: list[str], top_k: int, min_score: float, allowed: bytearray | None, min_terms: int
-    ) -> list[tuple[int, float]]:
-        plist = list(plist)
-        plist.sort(key=lambda t: self._top[t][0], reverse=True)
-        suffix = [0.0] * (len(plist) + 1)  # suffix[i] = best possible gain from terms i..end
-        for i in range(len(plist) - 1, -1, -1):
-            suffix[i] = suffix[i + 1] + self._top[plist[i]][0]
-        counting = min_terms > 1
-        acc: dict[int, float] = {}
-        cnt: dict[int, int] = {}  # distinct query terms seen per doc (only when counting)
-        theta = min_score  # a doc must reach this to matter; raised as results accumulate
-        i = 0
-        # Phase 1 (OR mode): any posting may open a new candidate.
-        while i < len(plist) and suffix[i] >= theta:
-            docs, weights = self._docs[plist[i]], self._weights[plist[i]]
-            if not acc:
-                acc = dict(zip(docs, weights, strict=True))
-                cnt = dict.fromkeys(docs, 1) if counting else cnt
-            else:
-                get = acc.get
-                for d, w in zip(docs, weights, strict=True):
-                    acc[d] = get(d, 0.0) + w
-                if counting:
-                    cget = cnt.get
-                    for d in docs:
-                        cnt[d] = cget(d, 0) + 1
-            theta = max(theta, self._kth(acc, top_k, allowed, cnt if counting else None, min_terms))
-            if allowed is None and not counting:  # k docs each hold a seen term's k-th best weight
-                theta = max(theta, *(self._top[t][top_k - 1] for t in plist[: i + 1]
-                                     if len(self._top[t]) >= top_k), 0.0)
-            i += 1
-
-        def alive(d: int, i: int) -> bool:
-            return acc[d] + suffix[i] >= theta and (not counting or cnt[d] + len(plist) - i >= min_terms)
-
-        # Phase 2: remaining terms can only lift candidates that could still reach theta.
-        cands = [d for d in acc if alive(d, i) and (allowed is None or allowed[d])]
-        while i < len(plist) and cands:
-            docs, weights, n = self._docs[plist[i]], self._weights[plist[i]], len(self._docs[plist[i]])
-            found: list[tuple[int, float]] = []
-            if len(cands) * 16 < n:
-                for d in cands:
-                    j = bisect_left(docs, d)
-                    if j < n and docs[j] == d:
-                        found.append((d, weights[j]))
-            else:
-                cset = set(cands)
-                found = [(d, w) for d, w in zip(docs, weights, strict=True) if d in cset]
-            for d, w in found:
-                acc[d] += w
-                if counting:
-                    cnt[d] += 1
-            i += 1
-            cands = [d for d in cands if alive(d, i)]
-        return _rank(((d, acc[d]) for d in cands
-                      if acc[d] >= min_score and (not counting or cnt[d] >= min_terms)), top_k)
-
-    @staticmethod
-    def _kth(acc: dict[int, float], k: int, allowed: Any, cnt: dict[int, int] | None, m: int) -> float:
-        """k-th best partial score among docs sure to qualify: a lower bound on the final k-th score.
-
-        Skipped (0) when `acc` is large: the bound is an optimisation, not needed for correctness.
-        """
-        if len(acc) < k or len(acc) > 50_000:
-            return 0.0
-        if allowed is None and cnt is None:
-            values: Iterable[float] = acc.values()
-        else:
-            values = [s for d, s in acc.items()
-                      if (allowed is None or allowed[d]) and (cnt is None or cnt[d] >= m)]
-        best = heapq.nlargest(k, values)
-        return best[-1] if len(best) == k else 0.0
+        scores = np.zeros(self.n_docs, dtype=np.float64)
+        counts = np.zeros(self.n_docs, dtype=np.int32) if min_terms > 1 else None
+        for term in present:
+            docs, weights = self._slice(term)
+            scores[docs] += weights
+            if counts is not None:
+                counts[docs] += 1
+        if allowed is not None:
+            cached = self._mask_cache
+            if cached[0] is not allowed:  # the retriever swaps the mask object on change
+                cached = (allowed, np.frombuffer(bytes(allowed), dtype=np.uint8).astype(bool))
+                self._mask_cache = cached
+            scores[~cached[1]] = 0.0
+        floor = max(min_score, 1e-12)  # a document with no matching term never counts
+        cand = np.flatnonzero(scores >= floor)
+        if counts is not None:
+            cand = cand[counts[cand] >= min_terms]
+        if len(cand) > top_k:
+            kth = np.partition(scores[cand], len(cand) - top_k)[len(cand) - top_k]
+            cand = cand[scores[cand] >= kth]  # keep every tie at the boundary: ranking breaks them
+        return _rank(zip(cand.tolist(), scores[cand].tolist(), strict=True), top_k)

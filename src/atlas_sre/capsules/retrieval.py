@@ -19,7 +19,7 @@ import json
 import logging
 import threading
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, computed_field
 
@@ -54,9 +54,6 @@ class RetrievalConfig(BaseModel):
     min_matched_terms: int = Field(default=2, ge=1)
     statuses: frozenset[CapsuleStatus] = RETRIEVABLE
     rerank_depth: int = Field(default=20, ge=1, description="BM25 candidates handed to a Reranker")
-    backend: Literal["auto", "numpy", "python"] = Field(
-        default="auto", description="index backend: auto = numpy when importable, else python"
-    )
 
 
 class IncidentQuery(BaseModel):
@@ -158,9 +155,7 @@ class CapsuleRetriever:
         for r in rows:
             fields = capsule_fields(r["skill"], r["trigger_text"], json.loads(r["body"]))
             docs.append(tokenize_fields({f: fields[f] for f in weights}))
-        self._index = BM25Index.build(
-            docs, weights, k1=self.config.k1, b=self.config.b, backend=self.config.backend
-        )
+        self._index = BM25Index.build(docs, weights, k1=self.config.k1, b=self.config.b)
         self._ids = [r["id"] for r in rows]
         self._pos = {cid: i for i, cid in enumerate(self._ids)}
         self._set_mask({r["id"]: r["status"] for r in rows})

@@ -23,7 +23,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +74,10 @@ class CapsuleStore:
 
     # -- plumbing ---------------------------------------------------------------------------------
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One explicit write transaction; rolled back on any exception."""
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        """One explicit transaction on this connection, rolled back on any exception."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute(begin)
             try:
                 yield self._conn
             except BaseException:
@@ -85,15 +85,14 @@ class CapsuleStore:
                 raise
             self._conn.execute("COMMIT")
 
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: several SELECTs see one snapshot."""
-        with self._lock:
-            self._conn.execute("BEGIN")
-            try:
-                yield self._conn
-            finally:
-                self._conn.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A write transaction: `IMMEDIATE` takes the write lock up front, so writers queue on
+        `busy_timeout` instead of failing to upgrade a read lock half-way."""
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A read transaction: several SELECTs see one snapshot (ending it changes nothing)."""
+        return self._transaction("BEGIN")
 
     def _enable_wal(self, timeout_s: float) -> None:
         """Switch a new file to WAL, retrying while another opener holds it.

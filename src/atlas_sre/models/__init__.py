@@ -4,9 +4,8 @@ Nothing here knows about SRE. Backends that need optional packages (transformers
 import them only when a model is first used, so importing this package is cheap.
 """
 
-from atlas_sre.models.base import ChatModel, Completion, Message, ModelError
+from atlas_sre.models.base import Backend, ChatModel, Completion, Message, ModelError
 from atlas_sre.models.catalog import CATALOG, CatalogEntry, catalog_entry
-from atlas_sre.models.commands import models_install_cli, models_list_cli
 from atlas_sre.models.install import (
     ModelListing,
     install_model,
@@ -18,14 +17,14 @@ from atlas_sre.models.install import (
 )
 from atlas_sre.models.llamacpp_backend import LlamaCppChatModel, LlamaCppConfig
 from atlas_sre.models.openai_http import OpenAIChatModel, OpenAIConfig
-from atlas_sre.models.reference import ReferenceConfig, ReferenceModel, is_reference
 from atlas_sre.models.scripted import ScriptedCall, ScriptedConfig, ScriptedModel
-from atlas_sre.models.spec import BACKENDS, load_model, parse_spec
+from atlas_sre.models.spec import BACKENDS, load_model, parse_spec, valid_schemes
 from atlas_sre.models.text import estimate_prompt_tokens, estimate_tokens
 from atlas_sre.models.transformers_backend import TransformersChatModel, TransformersConfig
 
 __all__ = [
     "BACKENDS",
+    "Backend",
     "CATALOG",
     "CatalogEntry",
     "ChatModel",
@@ -37,8 +36,6 @@ __all__ = [
     "ModelListing",
     "OpenAIChatModel",
     "OpenAIConfig",
-    "ReferenceConfig",
-    "ReferenceModel",
     "ScriptedCall",
     "ScriptedConfig",
     "ScriptedModel",
@@ -49,13 +46,11 @@ __all__ = [
     "estimate_tokens",
     "install_model",
     "installed_model_path",
-    "is_reference",
     "list_models",
     "load_model",
     "model_path",
     "models_dir",
-    "models_install_cli",
-    "models_list_cli",
     "parse_spec",
+    "valid_schemes",
     "verify_installed",
 ]

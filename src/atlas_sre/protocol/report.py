@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from atlas_sre.agents.trajectory import Step, Trajectory
-from atlas_sre.eval import Diagnosis, render_markdown
+from atlas_sre.grading import Diagnosis, render_markdown
 
 _TITLES = {"baseline": "Student alone (baseline, no teaching)", "guided": "Guided run (with teaching)"}
 

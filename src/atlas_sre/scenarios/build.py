@@ -12,11 +12,12 @@ import copy
 import random
 from typing import Any
 
+from atlas_sre.grading.truth import GroundTruth
 from atlas_sre.scenarios.apps import load_app
 from atlas_sre.scenarios.faults import get_fault
 from atlas_sre.scenarios.faults.base import Fault, FaultError, Impact, Parts, Ref, ref_of
 from atlas_sre.scenarios.faults.truth import merge_truths, truth_for
-from atlas_sre.scenarios.model import GroundTruth, Scenario
+from atlas_sre.scenarios.model import Scenario
 from atlas_sre.sim.clock import parse_time
 from atlas_sre.sim.state import Change
 

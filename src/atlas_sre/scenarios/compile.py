@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime
 
+from atlas_sre.scenarios.build import apply_app_and_faults
 from atlas_sre.scenarios.model import Scenario
 from atlas_sre.sim.clock import SimClock, parse_time
 from atlas_sre.sim.state import Change, SimSpec
@@ -40,6 +41,4 @@ def expand(scenario: Scenario) -> tuple[Scenario, dict[str, Change]]:
     """
     if not scenario.spec.app and not scenario.spec.faults:
         return scenario, {}
-    from atlas_sre.scenarios.build import apply_app_and_faults
-
     return apply_app_and_faults(scenario)

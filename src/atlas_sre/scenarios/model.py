@@ -2,6 +2,7 @@
 
 Only `spec.incident` ever reaches an agent. `registry` and `groundTruth` are hidden; `faults` are
 applied by injectors before the simulator runs, so the engine sees only objects and behaviour.
+`groundTruth` is the grading room's `GroundTruth` (one definition; its strict file rules apply here).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from atlas_sre.grading.truth import GroundTruth
 from atlas_sre.sim.images import ImageBehaviour
 
 API_VERSION = "atlas-sre/v1"
@@ -59,27 +61,6 @@ class FaultRef(_Model):
     id: str
     target: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
-
-
-class RootCause(_Model):
-    entity: str
-    category: str = "Misconfiguration"
-    condition: str = ""
-
-
-class Propagation(_Model):
-    source: str
-    target: str
-    condition: str = ""
-    effect: str = ""
-
-
-class GroundTruth(_Model):
-    """Hidden: what grading compares a diagnosis against. Empty `rootCauses` = a no-fault control."""
-
-    rootCauses: list[RootCause] = Field(default_factory=list)
-    aliases: list[list[str]] = Field(default_factory=list)
-    propagation: list[Propagation] = Field(default_factory=list)
 
 
 class ScenarioSpec(_Model):

@@ -12,20 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from atlas_sre.kube.namespaces import SYSTEM_NAMESPACES
 from atlas_sre.scenarios.build import apply_app_and_faults
 from atlas_sre.scenarios.compile import to_sim_spec
 from atlas_sre.scenarios.model import Scenario
+from atlas_sre.sim.engine import derive
 from atlas_sre.sim.state import ClusterState
 
-SYSTEM_NAMESPACES = {"kube-system", "istio-system", "kube-public", "kube-node-lease", "local-path-storage"}
 FAILED_RATIO = 0.001  # below this an entry point is healthy (rounding of rates)
 # Warnings every pod start produces on a meshed cluster (istio-proxy's startup probe before it is
 # listening): real, but not a symptom of anything.
 STARTUP_NOISE = (":15021/healthz/ready",)
-
-
-class EngineUnavailable(RuntimeError):
-    """The simulator's stages are not importable (the engine is not installed in this checkout)."""
 
 
 @dataclass
@@ -94,12 +91,7 @@ def observe(state: ClusterState) -> Observation:
 
 
 def derive_scenario(scenario: Scenario) -> ClusterState:
-    """The simulated cluster for a scenario (EngineUnavailable when the engine is missing)."""
-    try:
-        from atlas_sre.sim.engine import derive
-        from atlas_sre.sim.workloads import stages  # noqa: F401 - presence check only
-    except ImportError as exc:
-        raise EngineUnavailable(f"simulator engine not available: {exc}") from None
+    """The simulated cluster for a scenario, derived by the real engine."""
     return derive(to_sim_spec(scenario))
 
 

@@ -71,22 +71,23 @@ def human_duration(d: timedelta) -> str:
         return f"{seconds}s"
     minutes = seconds // 60
     if minutes < 10:
-        s = seconds % 60
-        return f"{minutes}m{s}s" if s else f"{minutes}m"
+        return _two_units(minutes, "m", seconds % 60, "s")
     if minutes < 60 * 3:
         return f"{minutes}m"
     hours = seconds // 3600
     if hours < 8:
-        m = minutes % 60
-        return f"{hours}h{m}m" if m else f"{hours}h"
+        return _two_units(hours, "h", minutes % 60, "m")
     if hours < 48:
         return f"{hours}h"
     if hours < 24 * 8:
-        h = hours % 24
-        return f"{hours // 24}d{h}h" if h else f"{hours // 24}d"
+        return _two_units(hours // 24, "d", hours % 24, "h")
     if hours < 24 * 365 * 2:
         return f"{hours // 24}d"
     if hours < 24 * 365 * 8:
-        dy = (hours // 24) % 365
-        return f"{hours // 24 // 365}y{dy}d" if dy else f"{hours // 24 // 365}y"
+        return _two_units(hours // 24 // 365, "y", (hours // 24) % 365, "d")
     return f"{hours // 24 // 365}y"
+
+
+def _two_units(big: int, big_unit: str, small: int, small_unit: str) -> str:
+    """`3h2m`, or `3h` when the smaller unit is zero (HumanDuration drops a zero remainder)."""
+    return f"{big}{big_unit}{small}{small_unit}" if small else f"{big}{big_unit}"

@@ -7,7 +7,7 @@ those fields must be exact.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from atlas_sre.sim.ids import safe_suffix
@@ -18,6 +18,8 @@ KUBELET = "kubelet"
 SCHEDULER = "default-scheduler"
 DEPLOYMENT_CONTROLLER = "deployment-controller"
 REPLICASET_CONTROLLER = "replicaset-controller"
+# The apiserver's default --event-ttl: older events are gone from a real cluster.
+EVENT_TTL = timedelta(hours=1)
 
 
 def involved(obj: Obj, field_path: str | None = None) -> dict[str, Any]:
@@ -36,7 +38,7 @@ def involved(obj: Obj, field_path: str | None = None) -> dict[str, Any]:
     return {k: v for k, v in ref.items() if v is not None}
 
 
-def record_event(
+def emit(
     state: ClusterState,
     obj: Obj,
     reason: str,
@@ -49,17 +51,28 @@ def record_event(
     component: str = KUBELET,
     host: str | None = None,
     field_path: str | None = None,
-) -> Obj:
-    """Append one (possibly aggregated) Event about `obj` and return it.
+    name_salt: str | None = None,
+    expire: bool = True,
+) -> Obj | None:
+    """Append one (possibly aggregated) Event about `obj` and return it; None if already expired.
 
     Times are scenario times; they are rendered through the state's clock. The event name is the
-    involved object's name plus a stable suffix, as Kubernetes names events.
+    involved object's name plus a stable suffix, as Kubernetes names events. With `expire` (the
+    default) an event the apiserver's TTL has already dropped at observe time, or one that has not
+    happened yet, is not written; the kubelet applies the TTL itself and passes `expire=False`.
+    `name_salt` keeps two events with the same reason and message (a first occurrence and its later
+    series) from sharing one name.
     """
     clock = state.clock
+    last = last or first
+    if expire and (last < clock.observe_at - EVENT_TTL or first > clock.observe_at):
+        return None
     md = obj["metadata"]
     namespace = md.get("namespace") or "default"
-    last = last or first
     name = f"{md['name']}.{safe_suffix(16, md.get('uid'), reason, message, field_path)}"
+    uid = safe_suffix(8, name)
+    if name_salt:
+        name = f"{md['name']}.{safe_suffix(16, name, name_salt)}"
     source: dict[str, str] = {"component": component}
     if host:
         source["host"] = host
@@ -69,7 +82,7 @@ def record_event(
         "metadata": {
             "name": name,
             "namespace": namespace,
-            "uid": safe_suffix(8, name),
+            "uid": uid,
             "creationTimestamp": clock.iso(first),
             "resourceVersion": str(1000 + len(state.objects)),
         },

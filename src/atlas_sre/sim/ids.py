@@ -11,9 +11,10 @@ import json
 import uuid
 from typing import Any
 
+from atlas_sre.kube.names import SAFE_ALPHABET
+
 _NS = uuid.UUID("6f1c2a9e-4b1d-4c7e-9a51-0a7e5c3b2d10")
-# Kubernetes' rand.SafeEncodeString alphabet: no vowels, no confusable digits.
-_SAFE = "bcdfghjklmnpqrstvwxz2456789"
+_SAFE = SAFE_ALPHABET  # Kubernetes' rand.SafeEncodeString alphabet: no vowels, no confusable digits
 
 
 def digest(*parts: Any) -> bytes:

@@ -7,6 +7,7 @@ serves beside objects (container logs, resource usage for metrics.k8s.io).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -99,3 +100,8 @@ class ClusterState:
             if o.get("kind") == kind and md.get("name") == name and md.get("namespace") == namespace:
                 return o
         return None
+
+
+# One step of the derivation: reads what earlier stages produced and adds its own objects, statuses,
+# events, logs and usage (the engine runs them in order; see `engine.default_stages`).
+Stage = Callable[[SimSpec, ClusterState], None]

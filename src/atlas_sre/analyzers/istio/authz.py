@@ -19,10 +19,11 @@ the guilty policy. Without logs, static rules still catch the usual mistakes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from atlas_sre.analyzers.accesslog import parse_lines
-from atlas_sre.analyzers.base import Finding, Level, Resource, finding
+from atlas_sre.analyzers.base import Check, Finding, Level, Resource, finding
 from atlas_sre.analyzers.istio.port_naming import TCP_FAMILY, carried_http, protocol_of, target_port
 from atlas_sre.analyzers.k8s import by_owner, has_sidecar, live_pods, name_of, ns_of, pod_spec, service_pods, spec
 from atlas_sre.analyzers.mesh import applies_to, workload_selector
@@ -143,32 +144,25 @@ def _misnamed_port(ap: Obj, port: TcpPort, http_rules: list[int], targets: str,
     )
 
 
-class AuthorizationPolicies:
+class AuthorizationPolicies(Check, name=NAME, codes=("ATL110", "ATL111", "ATL112", "ATL113", "ATL126", "IST0127")):
     """AuthorizationPolicies must not reject the traffic the application lives on."""
-
-    name = NAME
-    codes = ("ATL110", "ATL111", "ATL112", "ATL113", "ATL126", "IST0127")
 
     def log_requests(self, snap: Snapshot) -> list[LogRequest]:
         pods = {id(p): p for ap in snap.of_kind("AuthorizationPolicy") for p in policy_pods(snap, ap)}
         return [LogRequest(ns_of(p), name_of(p)) for p in _one_per_workload(snap, list(pods.values()))]
 
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        out: list[Finding] = []
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
         denied, unmatched = self._from_logs(snap)
         for ap in snap.of_kind("AuthorizationPolicy"):
             pods = policy_pods(snap, ap)
             sel = workload_selector(ap)
             if sel and not pods:
                 pretty = ",".join(f"{k}={v}" for k, v in sorted(sel.items()))
-                out.append(
-                    finding(
-                        NAME,
-                        "IST0127",
-                        Level.WARNING,
-                        ap,
-                        f"No matching workloads for this resource with the following labels: {pretty}",
-                    )
+                yield self.finding(
+                    "IST0127",
+                    Level.WARNING,
+                    ap,
+                    f"No matching workloads for this resource with the following labels: {pretty}",
                 )
                 continue
             action = str(spec(ap).get("action") or "ALLOW").upper()
@@ -176,23 +170,19 @@ class AuthorizationPolicies:
             targets = ", ".join(r.entity for r in by_owner(snap, pods)) or "no workload"
             if action == "DENY" and key in denied:
                 count, sample, pod = denied[key]
-                out.append(
-                    finding(
-                        NAME,
-                        "ATL110",
-                        Level.ERROR,
-                        ap,
-                        f"DENY policy matched {count} live request(s) in {pod}'s istio-proxy log (403 RBAC: "
-                        "access "
-                        f"denied); it blocks traffic to {targets}.",
-                        evidence=[sample],
-                    )
+                yield self.finding(
+                    "ATL110",
+                    Level.ERROR,
+                    ap,
+                    f"DENY policy matched {count} live request(s) in {pod}'s istio-proxy log (403 RBAC: "
+                    "access "
+                    f"denied); it blocks traffic to {targets}.",
+                    evidence=[sample],
                 )
             elif action == "DENY":
-                out += self._static_deny(ap, targets)
+                yield from self._static_deny(ap, targets)
             elif action == "ALLOW":
-                out += self._allow(snap, ap, pods, targets, unmatched)
-        return out
+                yield from self._allow(snap, ap, pods, targets, unmatched)
 
     @staticmethod
     def _allow(

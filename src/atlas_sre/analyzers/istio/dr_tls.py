@@ -10,7 +10,9 @@ still breaks traffic, so we keep it.
 
 from __future__ import annotations
 
-from atlas_sre.analyzers.base import Finding, Level, Resource, finding
+from collections.abc import Iterator
+
+from atlas_sre.analyzers.base import Check, Finding, Level, Resource
 from atlas_sre.analyzers.k8s import has_sidecar, name_of, ns_of, service_pods, spec
 from atlas_sre.analyzers.mesh import fqdn, mtls_mode, service_for
 from atlas_sre.analyzers.snapshot import Obj, Snapshot
@@ -31,57 +33,37 @@ def _tls_settings(dr: Obj) -> list[tuple[int | None, dict]]:
     return out
 
 
-class DestinationRuleTls:
+class DestinationRuleTls(Check, name=NAME, codes=("ATL104", "IST0128"), kind="DestinationRule"):
     """Client TLS settings must match what the destination requires."""
 
-    name = NAME
-    codes = ("ATL104", "IST0128")
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        out: list[Finding] = []
-        for dr in snap.of_kind("DestinationRule"):
-            host = str(spec(dr).get("host") or "")
-            svc = service_for(snap, fqdn(host, ns_of(dr), snap))
-            pods = [p for p in service_pods(snap, svc) if has_sidecar(p)] if svc is not None else []
-            for port, tls in _tls_settings(dr):
-                mode = str(tls.get("mode") or "")
-                if (
-                    mode in ("SIMPLE", "MUTUAL")
-                    and not tls.get("caCertificates")
-                    and not tls.get("credentialName")
-                    and not tls.get("insecureSkipVerify")
-                ):
-                    out.append(
-                        finding(
-                            NAME,
-                            "IST0128",
-                            Level.WARNING,
-                            dr,
-                            f"DestinationRule {name_of(dr)} in namespace {ns_of(dr)} has TLS mode set to "
-                            f"{mode} but no caCertificates are set to validate server identity for host: "
-                            f"{host}",
-                        )
-                    )
-                if mode not in _NOT_ISTIO or not pods or svc is None:
-                    continue
-                strict, pa = mtls_mode(snap, pods[0], port)
-                if strict != "STRICT" or pa is None:
-                    continue
-                what = (
-                    "plaintext" if mode == "DISABLE" else f"{mode} TLS without the Istio client certificate"
+    def check(self, snap: Snapshot, dr: Obj) -> Iterator[Finding]:
+        host = str(spec(dr).get("host") or "")
+        svc = service_for(snap, fqdn(host, ns_of(dr), snap))
+        pods = [p for p in service_pods(snap, svc) if has_sidecar(p)] if svc is not None else []
+        for port, tls in _tls_settings(dr):
+            mode = str(tls.get("mode") or "")
+            if (
+                mode in ("SIMPLE", "MUTUAL")
+                and not tls.get("caCertificates")
+                and not tls.get("credentialName")
+                and not tls.get("insecureSkipVerify")
+            ):
+                yield self.finding(
+                    "IST0128", Level.WARNING, dr,
+                    f"DestinationRule {name_of(dr)} in namespace {ns_of(dr)} has TLS mode set to {mode} but no "
+                    f"caCertificates are set to validate server identity for host: {host}",
                 )
-                where = f" port {port}" if port else ""
-                out.append(
-                    finding(
-                        NAME,
-                        "ATL104",
-                        Level.ERROR,
-                        dr,
-                        f"trafficPolicy.tls.mode {mode} makes clients send {what} to {host}{where}, but "
-                        f"PeerAuthentication {ns_of(pa)}/{name_of(pa)} requires STRICT mTLS there; "
-                        "connections are "
-                        "reset (503 UF).",
-                        related=[Resource.of(pa).entity, Resource.of(svc).entity],
-                    )
-                )
-        return out
+            if mode not in _NOT_ISTIO or not pods or svc is None:
+                continue
+            strict, pa = mtls_mode(snap, pods[0], port)
+            if strict != "STRICT" or pa is None:
+                continue
+            what = "plaintext" if mode == "DISABLE" else f"{mode} TLS without the Istio client certificate"
+            where = f" port {port}" if port else ""
+            yield self.finding(
+                "ATL104", Level.ERROR, dr,
+                f"trafficPolicy.tls.mode {mode} makes clients send {what} to {host}{where}, but "
+                f"PeerAuthentication {ns_of(pa)}/{name_of(pa)} requires STRICT mTLS there; connections are "
+                "reset (503 UF).",
+                related=[Resource.of(pa).entity, Resource.of(svc).entity],
+            )

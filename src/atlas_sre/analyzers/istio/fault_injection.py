@@ -6,9 +6,11 @@ or delays while the destination pods are perfectly healthy.
 
 from __future__ import annotations
 
-from atlas_sre.analyzers.base import Finding, Level, finding
+from collections.abc import Iterator
+
+from atlas_sre.analyzers.base import Check, Finding, Level
 from atlas_sre.analyzers.k8s import spec
-from atlas_sre.analyzers.snapshot import Snapshot
+from atlas_sre.analyzers.snapshot import Obj, Snapshot
 
 NAME_FAULT = "fault-injection"
 
@@ -27,41 +29,25 @@ def _hosts(rule: dict) -> str:
     return ", ".join(hosts) or "?"
 
 
-class FaultInjection:
+class FaultInjection(Check, name=NAME_FAULT, codes=("ATL120",), kind="VirtualService"):
     """VirtualService fault injection (abort/delay) should not be active outside a test."""
 
-    name = NAME_FAULT
-    codes = ("ATL120",)
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        out: list[Finding] = []
-        for vs in snap.of_kind("VirtualService"):
-            for i, rule in enumerate(spec(vs).get("http") or []):
-                fault = rule.get("fault") or {}
-                abort, delay = fault.get("abort"), fault.get("delay")
-                if isinstance(abort, dict):
-                    pct = _percent(abort)
-                    status = abort.get("httpStatus") or abort.get("grpcStatus") or "error"
-                    out.append(
-                        finding(
-                            NAME_FAULT,
-                            "ATL120",
-                            Level.ERROR if pct >= 50 else Level.WARNING,
-                            vs,
-                            f"Fault injection abort ({status} for {pct:g}% of requests) is active on http "
-                            f"route[{i}] to {_hosts(rule)}; callers see {status} FI (fault injected).",
-                        )
-                    )
-                if isinstance(delay, dict):
-                    pct = _percent(delay)
-                    out.append(
-                        finding(
-                            NAME_FAULT,
-                            "ATL120",
-                            Level.WARNING,
-                            vs,
-                            f"Fault injection delay ({delay.get('fixedDelay', '?')} for {pct:g}% of "
-                            f"requests) is active on http route[{i}] to {_hosts(rule)}.",
-                        )
-                    )
-        return out
+    def check(self, snap: Snapshot, vs: Obj) -> Iterator[Finding]:
+        for i, rule in enumerate(spec(vs).get("http") or []):
+            fault = rule.get("fault") or {}
+            abort, delay = fault.get("abort"), fault.get("delay")
+            if isinstance(abort, dict):
+                pct = _percent(abort)
+                status = abort.get("httpStatus") or abort.get("grpcStatus") or "error"
+                yield self.finding(
+                    "ATL120", Level.ERROR if pct >= 50 else Level.WARNING, vs,
+                    f"Fault injection abort ({status} for {pct:g}% of requests) is active on http "
+                    f"route[{i}] to {_hosts(rule)}; callers see {status} FI (fault injected).",
+                )
+            if isinstance(delay, dict):
+                pct = _percent(delay)
+                yield self.finding(
+                    "ATL120", Level.WARNING, vs,
+                    f"Fault injection delay ({delay.get('fixedDelay', '?')} for {pct:g}% of "
+                    f"requests) is active on http route[{i}] to {_hosts(rule)}.",
+                )

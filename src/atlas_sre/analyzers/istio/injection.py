@@ -8,7 +8,9 @@ namespaces that run pods (istioctl also reports empty ones); pods that opt out w
 
 from __future__ import annotations
 
-from atlas_sre.analyzers.base import Finding, Level, finding
+from collections.abc import Iterator
+
+from atlas_sre.analyzers.base import Check, Finding, Level
 from atlas_sre.analyzers.k8s import (
     SYSTEM_NAMESPACES,
     has_sidecar,
@@ -42,16 +44,12 @@ def opted_out(pod: Obj) -> bool:
     return str(value).lower() == "false"
 
 
-class Injection:
+class Injection(Check, name=NAME, codes=("IST0102", "IST0103")):
     """Namespaces that run pods should say whether they are injected; injected pods need their proxy."""
 
-    name = NAME
-    codes = ("IST0102", "IST0103")
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
         if not snap.mesh_installed:
-            return []
-        out: list[Finding] = []
+            return
         pods = live_pods(snap)
         busy = {ns_of(p) for p in pods}
         injected: set[str] = set()
@@ -63,34 +61,17 @@ class Injection:
             if state:
                 injected.add(name)
             elif state is None and name in busy:
-                out.append(
-                    finding(
-                        NAME,
-                        "IST0102",
-                        Level.INFO,
-                        ns,
-                        f"The namespace is not enabled for Istio injection. Run 'kubectl label namespace "
-                        f"{name} istio-injection=enabled' to enable it, or 'kubectl label namespace "
-                        f"{name} istio-injection=disabled' to explicitly mark it as not needing "
-                        "injection.",
-                    )
+                yield self.finding(
+                    "IST0102", Level.INFO, ns,
+                    f"The namespace is not enabled for Istio injection. Run 'kubectl label namespace {name} "
+                    f"istio-injection=enabled' to enable it, or 'kubectl label namespace {name} "
+                    "istio-injection=disabled' to explicitly mark it as not needing injection.",
                 )
         for pod in pods:
-            if (
-                ns_of(pod) not in injected
-                or opted_out(pod)
-                or spec(pod).get("hostNetwork")
-                or has_sidecar(pod)
-            ):
+            if ns_of(pod) not in injected or opted_out(pod) or spec(pod).get("hostNetwork") or has_sidecar(pod):
                 continue
-            out.append(
-                finding(
-                    NAME,
-                    "IST0103",
-                    Level.WARNING,
-                    pod,
-                    f"The pod {ns_of(pod)}/{name_of(pod)} is missing the Istio proxy. This can often be "
-                    "resolved by restarting or redeploying the workload.",
-                )
+            yield self.finding(
+                "IST0103", Level.WARNING, pod,
+                f"The pod {ns_of(pod)}/{name_of(pod)} is missing the Istio proxy. This can often be "
+                "resolved by restarting or redeploying the workload.",
             )
-        return out

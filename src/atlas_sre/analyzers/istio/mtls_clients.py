@@ -15,7 +15,9 @@ makes those Services STRICT.
 
 from __future__ import annotations
 
-from atlas_sre.analyzers.base import Finding, Level, Resource, finding
+from collections.abc import Iterator
+
+from atlas_sre.analyzers.base import Check, Finding, Level, Resource, finding
 from atlas_sre.analyzers.istio.injection import injection_enabled
 from atlas_sre.analyzers.k8s import (
     SYSTEM_NAMESPACES,
@@ -61,38 +63,31 @@ def _pa_name(pa: Obj) -> str:
     return f"{ns_of(pa)}/{name_of(pa)}"
 
 
-class StrictMtlsClients:
+class StrictMtlsClients(Check, name=NAME, codes=("ATL101", "ATL102", "ATL103")):
     """Workloads without a sidecar must not need to talk to STRICT-mTLS services."""
 
-    name = NAME
-    codes = ("ATL101", "ATL102", "ATL103")
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
         if not snap.of_kind("PeerAuthentication"):
-            return []
-        out: list[Finding] = []
+            return
         bare = [p for p in live_pods(snap) if ns_of(p) not in SYSTEM_NAMESPACES and not has_sidecar(p)]
         for res, (top, pods) in by_owner(snap, bare).items():
             targets = strict_targets(snap, top)
             if targets:
                 addr, svc, pa = targets[0]
-                out.append(
-                    finding(
-                        NAME,
-                        "ATL101",
-                        Level.ERROR,
-                        res,
-                        f"{res.kind} {res.namespace}/{res.name} runs without an istio-proxy sidecar but "
-                        "calls "
-                        f"{name_of(svc)} ({addr}), which requires mTLS (PeerAuthentication {_pa_name(pa)} is "
-                        "STRICT); "
-                        "its plaintext connections are reset.",
-                        evidence=[
-                            f"pod {ns_of(p)}/{name_of(p)} has no istio-proxy container" for p in pods[:3]
-                        ]
-                        + [f"{a}: PeerAuthentication {_pa_name(x)} STRICT" for a, _, x in targets[:3]],
-                        related=[Resource.of(svc).entity, Resource.of(pa).entity],
-                    )
+                yield self.finding(
+                    "ATL101",
+                    Level.ERROR,
+                    res,
+                    f"{res.kind} {res.namespace}/{res.name} runs without an istio-proxy sidecar but "
+                    "calls "
+                    f"{name_of(svc)} ({addr}), which requires mTLS (PeerAuthentication {_pa_name(pa)} is "
+                    "STRICT); "
+                    "its plaintext connections are reset.",
+                    evidence=[
+                        f"pod {ns_of(p)}/{name_of(p)} has no istio-proxy container" for p in pods[:3]
+                    ]
+                    + [f"{a}: PeerAuthentication {_pa_name(x)} STRICT" for a, _, x in targets[:3]],
+                    related=[Resource.of(svc).entity, Resource.of(pa).entity],
                 )
                 continue
             mode, pa = mtls_mode(snap, pods[0])
@@ -103,21 +98,17 @@ class StrictMtlsClients:
                 and pa is not None
                 and any(has_sidecar(p) for p in live_pods(snap, res.namespace))
             ):
-                out.append(
-                    finding(
-                        NAME,
-                        "ATL102",
-                        Level.WARNING,
-                        res,
-                        f"{res.kind} {res.namespace}/{res.name} runs without an istio-proxy sidecar where "
-                        f"PeerAuthentication {_pa_name(pa)} enforces STRICT mTLS; its calls to meshed "
-                        "services "
-                        "will be rejected.",
-                        related=[Resource.of(pa).entity],
-                    )
+                yield self.finding(
+                    "ATL102",
+                    Level.WARNING,
+                    res,
+                    f"{res.kind} {res.namespace}/{res.name} runs without an istio-proxy sidecar where "
+                    f"PeerAuthentication {_pa_name(pa)} enforces STRICT mTLS; its calls to meshed "
+                    "services "
+                    "will be rejected.",
+                    related=[Resource.of(pa).entity],
                 )
-        out += self._namespaces(snap, bare)
-        return out
+        yield from self._namespaces(snap, bare)
 
     @staticmethod
     def _namespaces(snap: Snapshot, bare: list[Obj]) -> list[Finding]:

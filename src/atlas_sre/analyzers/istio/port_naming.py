@@ -9,7 +9,9 @@ with none it sniffs, and with the wrong one the proxy speaks, say, HTTP/2 to an 
 
 from __future__ import annotations
 
-from atlas_sre.analyzers.base import Finding, Level, finding
+from collections.abc import Iterator
+
+from atlas_sre.analyzers.base import Check, Finding, Level
 from atlas_sre.analyzers.k8s import (
     SYSTEM_NAMESPACES,
     container_ports,
@@ -19,7 +21,7 @@ from atlas_sre.analyzers.k8s import (
     service_pods,
     spec,
 )
-from atlas_sre.analyzers.snapshot import Snapshot
+from atlas_sre.analyzers.snapshot import Obj, Snapshot
 
 NAME = "port-protocol"
 PROTOCOLS = ("http", "http2", "https", "grpc", "grpc-web", "tcp", "tls", "mongo", "mysql", "redis", "udp")
@@ -79,55 +81,38 @@ def target_port(port: dict, ps: dict) -> dict | None:
     return None
 
 
-class PortProtocol:
+class PortProtocol(Check, name=NAME, codes=("IST0118", "ATL125"), kind="Service"):
     """Service ports should declare a protocol, and it should be the one the pods declare."""
 
-    name = NAME
-    codes = ("IST0118", "ATL125")
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
+        if snap.mesh_installed:
+            yield from super().findings(snap)
 
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        if not snap.mesh_installed:
-            return []
-        out: list[Finding] = []
-        for svc in snap.of_kind("Service"):
-            if ns_of(svc) in SYSTEM_NAMESPACES or ns_of(svc) == "default" and name_of(svc) == "kubernetes":
+    def check(self, snap: Snapshot, svc: Obj) -> Iterator[Finding]:
+        if ns_of(svc) in SYSTEM_NAMESPACES or ns_of(svc) == "default" and name_of(svc) == "kubernetes":
+            return
+        pods = service_pods(snap, svc)
+        for port in spec(svc).get("ports") or []:
+            proto = protocol_of(port)
+            if proto is None and str(port.get("protocol") or "TCP").upper() in ("UDP", "SCTP"):
                 continue
-            pods = service_pods(snap, svc)
-            for port in spec(svc).get("ports") or []:
-                proto = protocol_of(port)
-                if proto is None and str(port.get("protocol") or "TCP").upper() in ("UDP", "SCTP"):
-                    continue
-                if proto is None:
-                    out.append(
-                        finding(
-                            NAME,
-                            "IST0118",
-                            Level.INFO,
-                            svc,
-                            f"Port name {port.get('name', '')} (port: {port.get('port')}, targetPort: "
-                            f"{port.get('targetPort', port.get('port'))}) doesn't follow the naming "
-                            "convention of Istio port.",
-                        )
+            if proto is None:
+                yield self.finding(
+                    "IST0118", Level.INFO, svc,
+                    f"Port name {port.get('name', '')} (port: {port.get('port')}, targetPort: "
+                    f"{port.get('targetPort', port.get('port'))}) doesn't follow the naming convention of Istio port.",
+                )
+                continue
+            declared = {protocol_of(cp) for p in pods[:1] if (cp := target_port(port, pod_spec(p)))} - {None}
+            for theirs in sorted(p for p in declared if p):
+                if _FAMILY.get(theirs, theirs) != _FAMILY.get(proto, proto):
+                    yield self.finding(
+                        "ATL125", Level.WARNING, svc,
+                        f"Port {port.get('name')} (port: {port.get('port')}) makes the mesh speak {proto}, but "
+                        f"the container port it targets is declared {theirs}; requests will fail with protocol "
+                        "errors.",
+                        evidence=[
+                            f"pod {ns_of(pods[0])}/{name_of(pods[0])} declares port "
+                            f"{port.get('targetPort', port.get('port'))} as {theirs}"
+                        ],
                     )
-                    continue
-                declared = {protocol_of(cp) for p in pods[:1] if (cp := target_port(port, pod_spec(p)))} - {None}
-                for theirs in sorted(p for p in declared if p):
-                    if _FAMILY.get(theirs, theirs) != _FAMILY.get(proto, proto):
-                        out.append(
-                            finding(
-                                NAME,
-                                "ATL125",
-                                Level.WARNING,
-                                svc,
-                                f"Port {port.get('name')} (port: {port.get('port')}) makes the mesh speak "
-                                f"{proto}, but "
-                                f"the container port it targets is declared {theirs}; requests will fail "
-                                "with protocol "
-                                "errors.",
-                                evidence=[
-                                    f"pod {ns_of(pods[0])}/{name_of(pods[0])} declares port "
-                                    f"{port.get('targetPort', port.get('port'))} as {theirs}"
-                                ],
-                            )
-                        )
-        return out

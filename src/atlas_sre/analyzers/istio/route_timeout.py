@@ -9,9 +9,10 @@ Without logs this analyzer stays silent rather than guess.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from atlas_sre.analyzers.accesslog import parse_lines, percentile
-from atlas_sre.analyzers.base import Finding, Level, finding
+from atlas_sre.analyzers.base import Check, Finding, Level
 from atlas_sre.analyzers.k8s import (
     by_owner,
     dependencies,
@@ -79,11 +80,8 @@ def _callers(snap: Snapshot, svc: Obj) -> list[Obj]:
     ]
 
 
-class RouteTimeout:
+class RouteTimeout(Check, name=NAME, codes=("ATL121",)):
     """Route timeouts must exceed what the destination needs to answer."""
-
-    name = NAME
-    codes = ("ATL121",)
 
     def log_requests(self, snap: Snapshot) -> list[LogRequest]:
         reqs = []
@@ -99,8 +97,7 @@ class RouteTimeout:
             reqs += [LogRequest(ns_of(p), name_of(p)) for p in _gateway_pods(snap, vs)[:1]]
         return reqs
 
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        out: list[Finding] = []
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
         done: set[tuple[str, str, int]] = set()
         for vs, i, timeout, svc in timed_routes(snap):
             key = (ns_of(vs), name_of(vs), i)
@@ -138,16 +135,12 @@ class RouteTimeout:
                 )
             if median is not None:
                 seen.append(f"median completed response {median} ms")
-            out.append(
-                finding(
-                    NAME,
-                    "ATL121",
-                    Level.ERROR,
-                    vs,
-                    f"http route[{i}] timeout {spec(vs)['http'][i].get('timeout')} is below the latency of "
-                    f"{name_of(svc)}: {'; '.join(seen)}.",
-                    evidence=(timeouts + cut)[:2],
-                    related=[f"{ns_of(svc)}/Service/{name_of(svc)}"],
-                )
+            yield self.finding(
+                "ATL121",
+                Level.ERROR,
+                vs,
+                f"http route[{i}] timeout {spec(vs)['http'][i].get('timeout')} is below the latency of "
+                f"{name_of(svc)}: {'; '.join(seen)}.",
+                evidence=(timeouts + cut)[:2],
+                related=[f"{ns_of(svc)}/Service/{name_of(svc)}"],
             )
-        return out

@@ -8,7 +8,9 @@ calls a workload makes are read from its configuration (env / ConfigMap addresse
 
 from __future__ import annotations
 
-from atlas_sre.analyzers.base import Finding, Level, Resource, finding
+from collections.abc import Iterator
+
+from atlas_sre.analyzers.base import Check, Finding, Level, Resource
 from atlas_sre.analyzers.k8s import by_owner, dependencies, labels, live_pods, map_matches, ns_of, spec
 from atlas_sre.analyzers.mesh import ROOT_NAMESPACE, host_matches, workload_selector
 from atlas_sre.analyzers.snapshot import Obj, Snapshot
@@ -46,16 +48,12 @@ def egress_allows(sidecar: Obj, namespace: str, host_fqdn: str) -> bool:
     return False
 
 
-class SidecarEgress:
+class SidecarEgress(Check, name=NAME, codes=("ATL124",)):
     """A workload's Sidecar must import every Service the workload is configured to call."""
 
-    name = NAME
-    codes = ("ATL124",)
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
         if not snap.has("Sidecar"):
-            return []
-        out: list[Finding] = []
+            return
         for res, (top, pods) in by_owner(snap, live_pods(snap)).items():
             sc = sidecar_for(snap, pods[0])
             if sc is None:
@@ -74,21 +72,17 @@ class SidecarEgress:
                 else "calls bypass mesh routing and mTLS (PassthroughCluster)"
             )
             var, ns, svc, port, host = hidden[0]
-            out.append(
-                finding(
-                    NAME,
-                    "ATL124",
-                    Level.ERROR if mode == "REGISTRY_ONLY" else Level.WARNING,
-                    sc,
-                    f"Sidecar egress hosts omit {host}, which {res.kind} {res.namespace}/{res.name} calls "
-                    f"({var}={svc}:{port}); with outboundTrafficPolicy {mode} its {effect}.",
-                    evidence=[
-                        "egress hosts: "
-                        + ", ".join(
-                            str(h) for e in spec(sc).get("egress") or [] for h in e.get("hosts") or []
-                        )
-                    ],
-                    related=[res.entity, *[Resource("Service", h[2], h[1]).entity for h in hidden]],
-                )
+            yield self.finding(
+                "ATL124",
+                Level.ERROR if mode == "REGISTRY_ONLY" else Level.WARNING,
+                sc,
+                f"Sidecar egress hosts omit {host}, which {res.kind} {res.namespace}/{res.name} calls "
+                f"({var}={svc}:{port}); with outboundTrafficPolicy {mode} its {effect}.",
+                evidence=[
+                    "egress hosts: "
+                    + ", ".join(
+                        str(h) for e in spec(sc).get("egress") or [] for h in e.get("hosts") or []
+                    )
+                ],
+                related=[res.entity, *[Resource("Service", h[2], h[1]).entity for h in hidden]],
             )
-        return out

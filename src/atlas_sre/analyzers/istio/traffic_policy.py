@@ -7,7 +7,9 @@ Why: circuit-breaker settings copied from a demo (`maxConnections: 1`) trip unde
 
 from __future__ import annotations
 
-from atlas_sre.analyzers.base import Finding, Level, finding
+from collections.abc import Iterator
+
+from atlas_sre.analyzers.base import Check, Finding, Level
 from atlas_sre.analyzers.k8s import spec
 from atlas_sre.analyzers.snapshot import Obj, Snapshot
 
@@ -45,39 +47,23 @@ def _policies(dr: Obj) -> list[tuple[str, dict]]:
     return out
 
 
-class TrafficPolicy:
+class TrafficPolicy(Check, name=NAME_POOL, codes=("ATL122", "ATL123"), kind="DestinationRule"):
     """DestinationRule connection pools and outlier detection must leave room for normal load."""
 
-    name = NAME_POOL
-    codes = ("ATL122", "ATL123")
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        out: list[Finding] = []
-        for dr in snap.of_kind("DestinationRule"):
-            host = spec(dr).get("host")
-            for where, policy in _policies(dr):
-                tiny = _pool_limits(policy)
-                if tiny:
-                    out.append(
-                        finding(
-                            NAME_POOL,
-                            "ATL122",
-                            Level.WARNING,
-                            dr,
-                            f"{where}.connectionPool allows almost no concurrency to {host} "
-                            f"({', '.join(tiny)}); normal load overflows it (503 UO, circuit breaking).",
-                        )
-                    )
-                eject = _ejects_all(policy)
-                if eject:
-                    out.append(
-                        finding(
-                            NAME_POOL,
-                            "ATL123",
-                            Level.WARNING,
-                            dr,
-                            f"{where}.outlierDetection can eject every host of {host} ({eject}); "
-                            "one bad response per pod leaves no healthy upstream (503 UH).",
-                        )
-                    )
-        return out
+    def check(self, snap: Snapshot, dr: Obj) -> Iterator[Finding]:
+        host = spec(dr).get("host")
+        for where, policy in _policies(dr):
+            tiny = _pool_limits(policy)
+            if tiny:
+                yield self.finding(
+                    "ATL122", Level.WARNING, dr,
+                    f"{where}.connectionPool allows almost no concurrency to {host} "
+                    f"({', '.join(tiny)}); normal load overflows it (503 UO, circuit breaking).",
+                )
+            eject = _ejects_all(policy)
+            if eject:
+                yield self.finding(
+                    "ATL123", Level.WARNING, dr,
+                    f"{where}.outlierDetection can eject every host of {host} ({eject}); "
+                    "one bad response per pod leaves no healthy upstream (503 UH).",
+                )

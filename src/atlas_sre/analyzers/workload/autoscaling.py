@@ -7,7 +7,9 @@ It is an Error when the scaled workload has pods the scheduler cannot place.
 
 from __future__ import annotations
 
-from atlas_sre.analyzers.base import Finding, Level, Resource, finding
+from collections.abc import Iterator
+
+from atlas_sre.analyzers.base import Check, Finding, Level, Resource
 from atlas_sre.analyzers.k8s import live_pods, ns_of, owner, spec, status
 from atlas_sre.analyzers.snapshot import Obj, Snapshot
 from atlas_sre.analyzers.workload.pending import unscheduled
@@ -31,53 +33,34 @@ def _low_targets(hpa: Obj) -> list[str]:
     return out
 
 
-class Autoscaling:
+class Autoscaling(Check, name=NAME, codes=("ATL230",), kind="HorizontalPodAutoscaler"):
     """HPAs must have headroom and a sensible target."""
 
-    name = NAME
-    codes = ("ATL230",)
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        out: list[Finding] = []
-        for hpa in snap.of_kind("HorizontalPodAutoscaler"):
-            ref = spec(hpa).get("scaleTargetRef") or {}
-            target = Resource(str(ref.get("kind") or "Deployment"), str(ref.get("name") or ""), ns_of(hpa))
-            most = int(spec(hpa).get("maxReplicas") or 0)
-            current = int(status(hpa).get("currentReplicas") or 0)
-            desired = int(status(hpa).get("desiredReplicas") or 0)
-            low = _low_targets(hpa)
-            at_max = most > 0 and max(current, desired) >= most
-            if not (at_max or low):
-                continue
-            pending = [
-                p
-                for p in live_pods(snap, ns_of(hpa))
-                if unscheduled(p) and Resource.of(owner(snap, p)) == target
-            ]
-            parts = []
-            if at_max:
-                parts.append(
-                    f"scaled {target.kind} {target.name} to maxReplicas {most} "
-                    f"(current {current}, desired {desired})"
-                )
-            if low:
-                parts.append(f"targets {' and '.join(low)} utilisation, so any load scales it to the maximum")
-            text = "HPA " + "; ".join(parts)
-            if pending:
-                text += f"; {len(pending)} replica(s) are Pending"
-            out.append(
-                finding(
-                    NAME,
-                    "ATL230",
-                    Level.ERROR if pending else Level.WARNING,
-                    hpa,
-                    text + ".",
-                    evidence=[
-                        str(c.get("message"))
-                        for c in status(hpa).get("conditions") or []
-                        if c.get("type") == "ScalingLimited" and c.get("status") == "True"
-                    ],
-                    related=[target.entity],
-                )
+    def check(self, snap: Snapshot, hpa: Obj) -> Iterator[Finding]:
+        ref = spec(hpa).get("scaleTargetRef") or {}
+        target = Resource(str(ref.get("kind") or "Deployment"), str(ref.get("name") or ""), ns_of(hpa))
+        most = int(spec(hpa).get("maxReplicas") or 0)
+        current = int(status(hpa).get("currentReplicas") or 0)
+        desired = int(status(hpa).get("desiredReplicas") or 0)
+        low = _low_targets(hpa)
+        at_max = most > 0 and max(current, desired) >= most
+        if not (at_max or low):
+            return
+        pending = [p for p in live_pods(snap, ns_of(hpa)) if unscheduled(p) and Resource.of(owner(snap, p)) == target]
+        parts = []
+        if at_max:
+            parts.append(
+                f"scaled {target.kind} {target.name} to maxReplicas {most} (current {current}, desired {desired})"
             )
-        return out
+        if low:
+            parts.append(f"targets {' and '.join(low)} utilisation, so any load scales it to the maximum")
+        text = "HPA " + "; ".join(parts)
+        if pending:
+            text += f"; {len(pending)} replica(s) are Pending"
+        limited = [
+            str(c.get("message"))
+            for c in status(hpa).get("conditions") or []
+            if c.get("type") == "ScalingLimited" and c.get("status") == "True"
+        ]
+        yield self.finding("ATL230", Level.ERROR if pending else Level.WARNING, hpa, text + ".", evidence=limited,
+                           related=[target.entity])

@@ -9,12 +9,13 @@ preempted the others); the finding names it, with its priority and share.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 
-from atlas_sre.analyzers.base import Finding, Level, Resource, finding
+from atlas_sre.analyzers.base import Check, Finding, Level, Resource
 from atlas_sre.analyzers.k8s import by_owner, live_pods, pod_spec, spec, status
-from atlas_sre.analyzers.quantity import parse_quantity
 from atlas_sre.analyzers.snapshot import Obj, Snapshot
 from atlas_sre.analyzers.workload.pending import scheduling_message, unscheduled
+from atlas_sre.kube.quantity import parse_quantity_float as parse_quantity
 
 NAME = "capacity"
 MIN_SHARE = 0.2  # a culprit holds at least this share of the allocatable resource
@@ -33,14 +34,10 @@ def priority(pod: Obj) -> int:
     return int(spec(pod).get("priority") or 0)
 
 
-class Capacity:
+class Capacity(Check, name=NAME, codes=("ATL215",)):
     """When pods starve for CPU/memory, name the higher-priority workload holding it."""
 
-    name = NAME
-    codes = ("ATL215",)
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        out: list[Finding] = []
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
         pods = live_pods(snap)
         waiting = [p for p in pods if unscheduled(p)]
         running = [p for p in pods if status(p).get("phase") == "Running"]
@@ -68,16 +65,9 @@ class Capacity:
             if share < MIN_SHARE:
                 continue
             starved_owners = sorted(r.entity for r in by_owner(snap, starved))
-            out.append(
-                finding(
-                    NAME,
-                    "ATL215",
-                    Level.ERROR,
-                    top,
-                    f"{top.kind} {top.namespace}/{top.name} (priority {prio[top]}) holds {share:.0%} of the "
-                    "cluster's "
-                    f"allocatable {resource}; {len(starved)} lower-priority pod(s) are Pending with {needle} "
-                    f"({', '.join(starved_owners[:3])}{', ...' if len(starved_owners) > 3 else ''}).",
-                )
+            yield self.finding(
+                "ATL215", Level.ERROR, top,
+                f"{top.kind} {top.namespace}/{top.name} (priority {prio[top]}) holds {share:.0%} of the cluster's "
+                f"allocatable {resource}; {len(starved)} lower-priority pod(s) are Pending with {needle} "
+                f"({', '.join(starved_owners[:3])}{', ...' if len(starved_owners) > 3 else ''}).",
             )
-        return out

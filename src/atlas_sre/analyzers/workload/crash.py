@@ -7,7 +7,9 @@ that evidence saves the describe/logs round trips.
 
 from __future__ import annotations
 
-from atlas_sre.analyzers.base import Finding, Level, finding
+from collections.abc import Iterator
+
+from atlas_sre.analyzers.base import Check, Finding, Level
 from atlas_sre.analyzers.k8s import events_text, name_of
 from atlas_sre.analyzers.snapshot import Snapshot
 from atlas_sre.analyzers.workload.states import CRASH, last_terminated, pods_with, waiting
@@ -24,14 +26,10 @@ def _crashing(cs: dict) -> bool:
     )
 
 
-class ContainerCrashes:
+class ContainerCrashes(Check, name=NAME_CRASH, codes=("ATL201", "ATL202")):
     """Containers that keep exiting: report why (reason, exit code, message) per workload."""
 
-    name = NAME_CRASH
-    codes = ("ATL201", "ATL202")
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        out: list[Finding] = []
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
         for res, (_, hits) in pods_with(snap, _crashing).items():
             pod, cs = hits[0]
             term = last_terminated(cs)
@@ -54,5 +52,4 @@ class ContainerCrashes:
             evidence = [f"pod {res.namespace}/{p}" for p in pods[:3]] + events_text(snap, pod, ["BackOff"])[
                 :1
             ]
-            out.append(finding(NAME_CRASH, "ATL202" if oom else "ATL201", Level.ERROR, res, text, evidence))
-        return out
+            yield self.finding("ATL202" if oom else "ATL201", Level.ERROR, res, text, evidence)

@@ -9,54 +9,42 @@ timeout, while everything looks Running. Only cluster-DNS names are checked (`sv
 
 from __future__ import annotations
 
-from atlas_sre.analyzers.base import Finding, Level, Resource, finding
+from collections.abc import Iterator
+
+from atlas_sre.analyzers.base import Check, Finding, Level, Resource
 from atlas_sre.analyzers.k8s import SYSTEM_NAMESPACES, dependencies, service_ports, spec, workloads
-from atlas_sre.analyzers.snapshot import Snapshot
+from atlas_sre.analyzers.snapshot import Obj, Snapshot
 
 NAME = "dependencies"
 _LOCAL = frozenset({"localhost", "127.0.0.1", "0.0.0.0"})
 
 
-class Dependencies:
+class Dependencies(Check, name=NAME, codes=("ATL240", "ATL241")):
     """Service addresses in a workload's configuration must name existing Services and ports."""
 
-    name = NAME
-    codes = ("ATL240", "ATL241")
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        out: list[Finding] = []
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
         for w in workloads(snap):
-            res = Resource.of(w)
-            if res.namespace in SYSTEM_NAMESPACES:
+            if Resource.of(w).namespace not in SYSTEM_NAMESPACES:
+                yield from self._check(snap, w)
+
+    def _check(self, snap: Snapshot, w: Obj) -> Iterator[Finding]:
+        for var, ns, name, port in dependencies(snap, w):
+            if name in _LOCAL:
                 continue
-            for var, ns, name, port in dependencies(snap, w):
-                if name in _LOCAL:
-                    continue
-                svc = snap.get("Service", ns, name)
-                target = Resource("Service", name, ns).entity
-                if svc is None:
-                    out.append(
-                        finding(
-                            NAME,
-                            "ATL240",
-                            Level.ERROR,
-                            w,
-                            f"{var} points at {name}:{port}, but Service {ns}/{name} does not exist; "
-                            "the name does not resolve (no such host).",
-                            related=[target],
-                        )
-                    )
-                elif spec(svc).get("type") != "ExternalName" and port not in service_ports(svc):
-                    ports = ", ".join(str(p) for p in service_ports(svc))
-                    out.append(
-                        finding(
-                            NAME,
-                            "ATL241",
-                            Level.ERROR,
-                            w,
-                            f"{var} points at {name}:{port}, but Service {ns}/{name} exposes port(s) "
-                            f"{ports}; calls to {port} fail.",
-                            related=[target],
-                        )
-                    )
-        return out
+            svc = snap.get("Service", ns, name)
+            target = Resource("Service", name, ns).entity
+            if svc is None:
+                yield self.finding(
+                    "ATL240", Level.ERROR, w,
+                    f"{var} points at {name}:{port}, but Service {ns}/{name} does not exist; "
+                    "the name does not resolve (no such host).",
+                    related=[target],
+                )
+            elif spec(svc).get("type") != "ExternalName" and port not in service_ports(svc):
+                ports = ", ".join(str(p) for p in service_ports(svc))
+                yield self.finding(
+                    "ATL241", Level.ERROR, w,
+                    f"{var} points at {name}:{port}, but Service {ns}/{name} exposes port(s) {ports}; "
+                    f"calls to {port} fail.",
+                    related=[target],
+                )

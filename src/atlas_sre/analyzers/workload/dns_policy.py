@@ -7,7 +7,9 @@ timeout, and nothing in pod status shows it.
 
 from __future__ import annotations
 
-from atlas_sre.analyzers.base import Finding, Level, finding
+from collections.abc import Iterator
+
+from atlas_sre.analyzers.base import Check, Finding, Level
 from atlas_sre.analyzers.k8s import SYSTEM_NAMESPACES, dependencies, pod_spec, spec, workloads
 from atlas_sre.analyzers.snapshot import Snapshot
 
@@ -27,21 +29,15 @@ def cluster_dns_ips(snap: Snapshot) -> set[str]:
     return out
 
 
-class DnsPolicy:
+class DnsPolicy(Check, name=NAME, codes=("ATL252",)):
     """Workloads that call Services by name must use the cluster DNS."""
 
-    name = NAME
-    codes = ("ATL252",)
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        out: list[Finding] = []
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
         dns = cluster_dns_ips(snap)
         for w in workloads(snap):
             ps = pod_spec(w)
             policy = str(ps.get("dnsPolicy") or "ClusterFirst")
-            if (w.get("metadata") or {}).get("namespace") in SYSTEM_NAMESPACES or policy.startswith(
-                "ClusterFirst"
-            ):
+            if (w.get("metadata") or {}).get("namespace") in SYSTEM_NAMESPACES or policy.startswith("ClusterFirst"):
                 continue
             deps = dependencies(snap, w)
             if not deps:
@@ -49,19 +45,11 @@ class DnsPolicy:
             servers = [str(s) for s in (ps.get("dnsConfig") or {}).get("nameservers") or []]
             if policy == "None" and (not dns or set(servers) & dns):
                 continue
-            where = (
-                f"nameserver(s) {', '.join(servers) or 'none'}" if policy == "None" else "the node's resolver"
-            )
+            where = f"nameserver(s) {', '.join(servers) or 'none'}" if policy == "None" else "the node's resolver"
             cluster = f" (cluster DNS is {', '.join(sorted(dns))})" if dns else ""
             var, _, name, port = deps[0]
-            out.append(
-                finding(
-                    NAME,
-                    "ATL252",
-                    Level.ERROR,
-                    w,
-                    f"dnsPolicy {policy} sends lookups to {where}{cluster}, so Service names such as "
-                    f"{name} ({var}={name}:{port}) do not resolve.",
-                )
+            yield self.finding(
+                "ATL252", Level.ERROR, w,
+                f"dnsPolicy {policy} sends lookups to {where}{cluster}, so Service names such as "
+                f"{name} ({var}={name}:{port}) do not resolve.",
             )
-        return out

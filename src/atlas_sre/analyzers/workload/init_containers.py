@@ -7,9 +7,10 @@ logs are empty and the cause is in the init container's state and logs. Native s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
-from atlas_sre.analyzers.base import Finding, Level, finding
+from atlas_sre.analyzers.base import Check, Finding, Level
 from atlas_sre.analyzers.k8s import name_of, pod_spec
 from atlas_sre.analyzers.snapshot import Obj, Snapshot, parse_time
 from atlas_sre.analyzers.workload.states import CRASH, last_terminated, pods_with, waiting
@@ -33,14 +34,10 @@ def _failing(cs: dict) -> bool:
     )
 
 
-class InitContainers:
+class InitContainers(Check, name=NAME, codes=("ATL205", "ATL206")):
     """Init containers must finish, successfully, soon after the pod starts."""
 
-    name = NAME
-    codes = ("ATL205", "ATL206")
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        out: list[Finding] = []
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
         failing = pods_with(snap, _failing, init=True)
         for res, (_, hits) in failing.items():
             hits = [(p, cs) for p, cs in hits if cs.get("name") not in _native_sidecars(p)]
@@ -48,17 +45,14 @@ class InitContainers:
                 continue
             pod, cs = hits[0]
             term = last_terminated(cs)
-            out.append(
-                finding(
-                    NAME,
-                    "ATL205",
-                    Level.ERROR,
-                    res,
-                    f"init container {cs.get('name')} fails ({waiting(cs).get('reason') or 'Error'}, "
-                    f"exit code {term.get('exitCode')}, {cs.get('restartCount', 0)} restarts) in "
-                    f"{len(hits)} pod(s); the app containers never start.",
-                    evidence=[f"pod {res.namespace}/{name_of(p)}" for p, _ in hits[:3]],
-                )
+            yield self.finding(
+                "ATL205",
+                Level.ERROR,
+                res,
+                f"init container {cs.get('name')} fails ({waiting(cs).get('reason') or 'Error'}, "
+                f"exit code {term.get('exitCode')}, {cs.get('restartCount', 0)} restarts) in "
+                f"{len(hits)} pod(s); the app containers never start.",
+                evidence=[f"pod {res.namespace}/{name_of(p)}" for p, _ in hits[:3]],
             )
         now = snap.observed_at
         for res, (top, hits) in pods_with(
@@ -77,18 +71,14 @@ class InitContainers:
                 pod, cs, age = stuck[0]
                 since = f"for {int(age.total_seconds() // 60)}m" if age > timedelta(0) else "since it started"
                 tail = " and the rollout has exceeded its progress deadline" if stalled else ""
-                out.append(
-                    finding(
-                        NAME,
-                        "ATL206",
-                        Level.ERROR,
-                        res,
-                        f"init container {cs.get('name')} has been running {since} without finishing in "
-                        f"{len(stuck)} pod(s){tail}; the pods stay in Init and never serve.",
-                        evidence=[f"pod {res.namespace}/{name_of(p)}" for p, _, _ in stuck[:3]],
-                    )
+                yield self.finding(
+                    "ATL206",
+                    Level.ERROR,
+                    res,
+                    f"init container {cs.get('name')} has been running {since} without finishing in "
+                    f"{len(stuck)} pod(s){tail}; the pods stay in Init and never serve.",
+                    evidence=[f"pod {res.namespace}/{name_of(p)}" for p, _, _ in stuck[:3]],
                 )
-        return out
 
 
 def _deadline_exceeded(workload: Obj) -> bool:

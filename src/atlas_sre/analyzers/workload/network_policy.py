@@ -10,9 +10,10 @@ counts as allowing it), so a finding means no peer at all can connect.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from atlas_sre.analyzers.base import Finding, Level, Resource, finding
+from atlas_sre.analyzers.base import Check, Finding, Level, Resource
 from atlas_sre.analyzers.k8s import (
     SYSTEM_NAMESPACES,
     by_owner,
@@ -90,16 +91,12 @@ def _target_port(svc: Obj, pod: Obj, port: int | None = None) -> list[tuple[int,
     return out
 
 
-class NetworkPolicies:
+class NetworkPolicies(Check, name=NAME, codes=("ATL250", "ATL251")):
     """NetworkPolicies must let a Service's callers in and a workload's calls out."""
 
-    name = NAME
-    codes = ("ATL250", "ATL251")
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
         if not snap.has("NetworkPolicy"):
-            return []
-        out: list[Finding] = []
+            return
         for svc in snap.of_kind("Service"):
             pods = service_pods(snap, svc)
             if not pods or ns_of(svc) in SYSTEM_NAMESPACES:
@@ -108,16 +105,13 @@ class NetworkPolicies:
             blocked = [p for p, names in _target_port(svc, pods[0]) if not allowed(pols, "Ingress", p, names)]
             if pols and blocked:
                 for np in pols:
-                    out.append(
-                        finding(
-                            NAME,
-                            "ATL250",
-                            Level.ERROR,
-                            np,
-                            f"NetworkPolicy isolates the pods of Service {name_of(svc)} and no ingress rule "
-                            f"admits port(s) {', '.join(map(str, blocked))}; callers time out.",
-                            related=[Resource.of(svc).entity],
-                        )
+                    yield self.finding(
+                        "ATL250",
+                        Level.ERROR,
+                        np,
+                        f"NetworkPolicy isolates the pods of Service {name_of(svc)} and no ingress rule "
+                        f"admits port(s) {', '.join(map(str, blocked))}; callers time out.",
+                        related=[Resource.of(svc).entity],
                     )
         policed = {ns_of(np) for np in snap.of_kind("NetworkPolicy")}
         for res, (top, pods) in by_owner(snap, [p for p in live_pods(snap) if ns_of(p) in policed]).items():
@@ -133,16 +127,12 @@ class NetworkPolicies:
                     blocked.append(f"{var}={name}:{port}")
             if blocked:
                 for np in pols:
-                    out.append(
-                        finding(
-                            NAME,
-                            "ATL251",
-                            Level.ERROR,
-                            np,
-                            f"NetworkPolicy restricts egress of {res.kind} {res.namespace}/{res.name} and no "
-                            "egress rule "
-                            f"admits its dependencies ({', '.join(blocked[:3])}); its calls time out.",
-                            related=[res.entity],
-                        )
+                    yield self.finding(
+                        "ATL251",
+                        Level.ERROR,
+                        np,
+                        f"NetworkPolicy restricts egress of {res.kind} {res.namespace}/{res.name} and no "
+                        "egress rule "
+                        f"admits its dependencies ({', '.join(blocked[:3])}); its calls time out.",
+                        related=[res.entity],
                     )
-        return out

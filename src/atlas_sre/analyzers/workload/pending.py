@@ -8,8 +8,9 @@ objects behind it (the nodeSelector, the cordoned nodes, the missing claim) as r
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-from atlas_sre.analyzers.base import Finding, Level, Resource, finding
+from atlas_sre.analyzers.base import Check, Finding, Level, Resource
 from atlas_sre.analyzers.k8s import by_owner, live_pods, name_of, ns_of, pod_spec, status
 from atlas_sre.analyzers.snapshot import Obj, Snapshot, event_message
 
@@ -37,14 +38,10 @@ def scheduling_message(snap: Snapshot, pod: Obj) -> str:
     return str(cond.get("message") or "")
 
 
-class PendingPods:
+class PendingPods(Check, name=NAME, codes=("ATL210",)):
     """Pods must be schedulable; when not, say why and what blocks them."""
 
-    name = NAME
-    codes = ("ATL210",)
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        out: list[Finding] = []
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
         for res, (_, pods) in by_owner(snap, [p for p in live_pods(snap) if unscheduled(p)]).items():
             message = next((m for m in (scheduling_message(snap, p) for p in pods) if m), "")
             ps = pod_spec(pods[0])
@@ -65,5 +62,4 @@ class PendingPods:
             text = f"{len(pods)} pod(s) cannot be scheduled" + (
                 f": {message}" if message else " (no FailedScheduling event yet)"
             )
-            out.append(finding(NAME, "ATL210", Level.ERROR, res, text, evidence, related))
-        return out
+            yield self.finding("ATL210", Level.ERROR, res, text, evidence, related)

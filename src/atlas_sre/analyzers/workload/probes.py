@@ -9,7 +9,9 @@ so a probe must have failed at least `MIN_FAILURES` times, or the pod must still
 
 from __future__ import annotations
 
-from atlas_sre.analyzers.base import Finding, Level, finding
+from collections.abc import Iterator
+
+from atlas_sre.analyzers.base import Check, Finding, Level
 from atlas_sre.analyzers.k8s import by_owner, is_ready, live_pods, name_of, ns_of
 from atlas_sre.analyzers.snapshot import Obj, Snapshot, event_count, event_message
 
@@ -27,14 +29,10 @@ def _failures(snap: Snapshot, pod: Obj, kind: str) -> tuple[int, str]:
     return sum(event_count(e) for e in evs), (event_message(evs[-1]) if evs else "")
 
 
-class Probes:
+class Probes(Check, name=NAME, codes=("ATL207", "ATL208")):
     """Probes must pass on healthy pods: report the probe and the kubelet's reason when they do not."""
 
-    name = NAME
-    codes = ("ATL207", "ATL208")
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        out: list[Finding] = []
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
         for res, (_, pods) in by_owner(snap, live_pods(snap)).items():
             for kind, code in _KINDS:
                 hits = [(p, *_failures(snap, p, kind)) for p in pods]
@@ -56,17 +54,13 @@ class Probes:
                         f"({count} failures in {name_of(pod)}): {message}"
                     )
                     level = Level.ERROR if unready == len(pods) else Level.WARNING
-                out.append(
-                    finding(
-                        NAME,
-                        code,
-                        level,
-                        res,
-                        text,
-                        evidence=[
-                            f"pod {res.namespace}/{name_of(p)}: {n} {kind} failures" for p, n, _ in hits[:3]
-                        ],
-                    )
+                yield self.finding(
+                    code,
+                    level,
+                    res,
+                    text,
+                    evidence=[
+                        f"pod {res.namespace}/{name_of(p)}: {n} {kind} failures" for p, n, _ in hits[:3]
+                    ],
                 )
                 break
-        return out

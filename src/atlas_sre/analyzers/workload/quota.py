@@ -7,24 +7,21 @@ to look at; the only trace is the ReplicaSet's `FailedCreate ... exceeded quota:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-from atlas_sre.analyzers.base import Finding, Level, Resource, finding
+from atlas_sre.analyzers.base import Check, Finding, Level, Resource
 from atlas_sre.analyzers.k8s import name_of, ns_of, owner, status
-from atlas_sre.analyzers.quantity import parse_quantity
 from atlas_sre.analyzers.snapshot import Snapshot, event_message
+from atlas_sre.kube.quantity import parse_quantity_float as parse_quantity
 
 NAME = "quota"
 _EXCEEDED = re.compile(r"exceeded quota: ([\w.-]+)")
 
 
-class Quota:
+class Quota(Check, name=NAME, codes=("ATL231", "ATL232")):
     """ResourceQuotas must leave room for the workloads in their namespace."""
 
-    name = NAME
-    codes = ("ATL231", "ATL232")
-
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        out: list[Finding] = []
+    def findings(self, snap: Snapshot) -> Iterator[Finding]:
         refused: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for ev in snap.events("FailedCreate"):
             m = _EXCEEDED.search(event_message(ev))
@@ -48,28 +45,21 @@ class Quota:
             ]
             if key in refused:
                 who = sorted({w for w, _ in refused[key]})
-                out.append(
-                    finding(
-                        NAME,
-                        "ATL231",
-                        Level.ERROR,
-                        quota,
-                        f"ResourceQuota {key[1]} refuses new pods for {', '.join(who)}"
-                        + (f" ({', '.join(full)} used)" if full else "")
-                        + ".",
-                        evidence=[refused[key][0][1]],
-                        related=who,
-                    )
+                yield self.finding(
+                    "ATL231",
+                    Level.ERROR,
+                    quota,
+                    f"ResourceQuota {key[1]} refuses new pods for {', '.join(who)}"
+                    + (f" ({', '.join(full)} used)" if full else "")
+                    + ".",
+                    evidence=[refused[key][0][1]],
+                    related=who,
                 )
             elif full:
-                out.append(
-                    finding(
-                        NAME,
-                        "ATL232",
-                        Level.WARNING,
-                        quota,
-                        f"ResourceQuota {key[1]} is used up ({', '.join(full)}); the next pod in "
-                        f"{key[0]} will be refused.",
-                    )
+                yield self.finding(
+                    "ATL232",
+                    Level.WARNING,
+                    quota,
+                    f"ResourceQuota {key[1]} is used up ({', '.join(full)}); the next pod in "
+                    f"{key[0]} will be refused.",
                 )
-        return out

@@ -10,8 +10,9 @@ which is usually the typo.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 
-from atlas_sre.analyzers.base import Finding, Level, Resource, finding
+from atlas_sre.analyzers.base import Check, Finding, Level, Resource
 from atlas_sre.analyzers.k8s import (
     SYSTEM_NAMESPACES,
     by_owner,
@@ -42,58 +43,39 @@ def _near_misses(snap: Snapshot, svc: Obj, selector: dict[str, str]) -> list[str
     return difflib.get_close_matches(wanted, seen, n=3, cutoff=0.5)
 
 
-class ServiceEndpoints:
+class ServiceEndpoints(Check, name=NAME, codes=("ATL220", "ATL221", "ATL222"), kind="Service"):
     """Every Service with a selector should have at least one ready endpoint."""
 
-    name = NAME
-    codes = ("ATL220", "ATL221", "ATL222")
+    def check(self, snap: Snapshot, svc: Obj) -> Iterator[Finding]:
+        selector = spec(svc).get("selector") or {}
+        if not selector or spec(svc).get("type") == "ExternalName" or ns_of(svc) in SYSTEM_NAMESPACES:
+            return
+        pods = [p for p in live_pods(snap, ns_of(svc)) if map_matches(selector, labels(p))]
+        pretty = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+        if not pods:
+            yield self._no_endpoints(snap, svc, selector, pretty)
+        elif not any(is_ready(p) for p in pods):
+            owners = [r.entity for r in by_owner(snap, pods)]
+            yield self.finding(
+                "ATL221", Level.ERROR, svc,
+                f"Service has no ready endpoints: selector {pretty} matches {len(pods)} pod(s), "
+                f"none Ready ({', '.join(owners)}).",
+                related=owners,
+            )
 
-    def analyze(self, snap: Snapshot) -> list[Finding]:
-        out: list[Finding] = []
-        for svc in snap.of_kind("Service"):
-            selector = spec(svc).get("selector") or {}
-            if not selector or spec(svc).get("type") == "ExternalName" or ns_of(svc) in SYSTEM_NAMESPACES:
-                continue
-            pods = [p for p in live_pods(snap, ns_of(svc)) if map_matches(selector, labels(p))]
-            pretty = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
-            if not pods:
-                zero = scaled_to_zero(snap, ns_of(svc), selector)
-                if zero:
-                    w = zero[0]
-                    out.append(
-                        finding(
-                            NAME,
-                            "ATL222",
-                            Level.ERROR,
-                            w,
-                            f"{w.get('kind')} {ns_of(w)}/{name_of(w)} is scaled to 0 replicas, so Service "
-                            f"{name_of(svc)} has no endpoints.",
-                            related=[Resource.of(svc).entity],
-                        )
-                    )
-                    continue
-                near = _near_misses(snap, svc, selector)
-                hint = f"; pods in {ns_of(svc)} carry {' / '.join(near)}" if near else ""
-                out.append(
-                    finding(
-                        NAME,
-                        "ATL220",
-                        Level.ERROR,
-                        svc,
-                        f"Service has no endpoints: selector {pretty} matches no pods{hint}.",
-                    )
-                )
-            elif not any(is_ready(p) for p in pods):
-                owners = ", ".join(r.entity for r in by_owner(snap, pods))
-                out.append(
-                    finding(
-                        NAME,
-                        "ATL221",
-                        Level.ERROR,
-                        svc,
-                        f"Service has no ready endpoints: selector {pretty} matches {len(pods)} pod(s), "
-                        f"none Ready ({owners}).",
-                        related=list(r.entity for r in by_owner(snap, pods)),
-                    )
-                )
-        return out
+    def _no_endpoints(self, snap: Snapshot, svc: Obj, selector: dict, pretty: str) -> Finding:
+        """ATL222 on the workload scaled to zero behind the selector, else ATL220 with near misses."""
+        zero = scaled_to_zero(snap, ns_of(svc), selector)
+        if zero:
+            w = zero[0]
+            return self.finding(
+                "ATL222", Level.ERROR, w,
+                f"{w.get('kind')} {ns_of(w)}/{name_of(w)} is scaled to 0 replicas, so Service "
+                f"{name_of(svc)} has no endpoints.",
+                related=[Resource.of(svc).entity],
+            )
+        near = _near_misses(snap, svc, selector)
+        hint = f"; pods in {ns_of(svc)} carry {' / '.join(near)}" if near else ""
+        return self.finding(
+            "ATL220", Level.ERROR, svc, f"Service has no endpoints: selector {pretty} matches no pods{hint}."
+        )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from atlas_sre.scenarios.manifests import CLUSTER_SCOPED
 from atlas_sre.sim.images import ImageBehaviour
@@ -203,8 +203,6 @@ class Fault:
 
     def validate_args(self, raw: dict[str, Any] | None) -> FaultArgs:
         """Parsed arguments, or a FaultError whose message is one line."""
-        from pydantic import ValidationError
-
         try:
             return self.args.model_validate(raw or {})
         except ValidationError as exc:
@@ -212,3 +210,30 @@ class Fault:
             where = ".".join(str(p) for p in err["loc"]) or "args"
             msg = "unknown argument" if err["type"] == "extra_forbidden" else err["msg"]
             raise FaultError(f"fault {self.id}: args.{where}: {msg}") from None
+
+
+def fault(
+    fault_id: str,
+    description: str,
+    *,
+    category: str,
+    args: type[FaultArgs],
+    candidates: Candidates,
+    symptom: str,
+    signature: Signature,
+    target_kind: str = "Deployment",
+    domain: str = "kubernetes",
+    draw: Drawer | None = None,
+) -> Callable[[Applier], Fault]:
+    """Declare a catalogue entry on its apply function, so one fault is one block of code.
+
+    The decorated name becomes the `Fault` (list it in its module's `FAULTS`). Defaults are the
+    common case: a Kubernetes fault aimed at a Deployment.
+    """
+
+    def declare(apply: Applier) -> Fault:
+        return Fault(id=fault_id, description=description, category=category, domain=domain,
+                     target_kind=target_kind, args=args, apply=apply, candidates=candidates,
+                     signature=signature, symptom=symptom, draw=draw)
+
+    return declare

@@ -52,7 +52,7 @@ users (entry-point answers, unready pods), never from the cause; `alerts: []` (c
 .venv/bin/atlas-sre scenarios generate --count {COUNT} --seed {SEED} --out src/atlas_sre/scenarios/library
 .venv/bin/python -m atlas_sre.scenarios.faults.docs > docs/faults.md
 ```
-(`python -m atlas_sre.scenarios.generator --count {COUNT} --seed {SEED} --out ...` does the same
+(`python -m atlas_sre.scenarios.generator.generate --count {COUNT} --seed {SEED} --out ...` does the same
 without the CLI.) Every scenario passes the readiness gate: the simulator must show a
 user-visible symptom and fire an alert for the fault, and the same scenario without it must be
 healthy. The signature column is what the fault's tests check in the derived cluster.

@@ -6,13 +6,13 @@ from __future__ import annotations
 import random
 from typing import Any, Literal
 
-from atlas_sre.scenarios.faults.base import Fault, FaultArgs, FaultError, Impact, Parts, Ref, Signature, ref_of
-from atlas_sre.scenarios.faults.mesh_common import SECURITY, mesh_services
+from atlas_sre.scenarios.faults.base import FaultArgs, FaultError, Impact, Parts, Ref, Signature, ref_of
+from atlas_sre.scenarios.faults.mesh_common import SECURITY, called_mesh_services, mesh_fault, mesh_services
 from atlas_sre.scenarios.faults.mesh_routing import _gateways
 from atlas_sre.scenarios.faults.topology import (
+    allow_policies,
     callers,
     entry_services,
-    kind_objects,
     pod_spec,
     service_workloads,
     template_labels,
@@ -41,7 +41,20 @@ def _deny_rule(target: Ref, rule: str) -> tuple[dict[str, Any], str]:
     return {"to": [{"operation": {"paths": ["/*"]}}]}, "every path (/*)"
 
 
-def _apply_deny(parts: Parts, target: Ref, args: DenyArgs, rng: random.Random) -> Impact:
+def _draw_deny(parts: Parts, target: Ref, rng: random.Random) -> dict[str, Any]:
+    entry = target in entry_services(parts)  # gateway traffic comes from istio-system, not the app namespace
+    rule = rng.choice(["methods", "paths"] if entry else ["namespace", "methods", "paths"])
+    suffix = {"namespace": "deny-external", "methods": "readonly-lockdown", "paths": "maintenance"}[rule]
+    return {"rule": rule, "name": f"{target.name}-{suffix}"}
+
+
+@mesh_fault("traffic-denying-istio-authorization-policy",
+            "An AuthorizationPolicy with action DENY that matches the requests callers make to a service.",
+            category="Misconfiguration", args=DenyArgs, candidates=mesh_services, symptom="forbidden",
+            signature=Signature(alerts=("HighRequestErrorRate",), flags=("rbac_access_denied_matched_policy",),
+                                proxy="server"),
+            draw=_draw_deny)
+def SERVICE_DENY(parts: Parts, target: Ref, args: DenyArgs, rng: random.Random) -> Impact:
     name = args.name or f"{target.name}-deny-external"
     rule, what = _deny_rule(target, args.rule)
     parts.add({"apiVersion": SECURITY, "kind": "AuthorizationPolicy",
@@ -52,30 +65,19 @@ def _apply_deny(parts: Parts, target: Ref, args: DenyArgs, rng: random.Random) -
                   "403 rbac_access_denied_matched_policy at the destination", impacted=target)
 
 
-def _draw_deny(parts: Parts, target: Ref, rng: random.Random) -> dict[str, Any]:
-    entry = target in entry_services(parts)  # gateway traffic comes from istio-system, not the app namespace
-    rule = rng.choice(["methods", "paths"] if entry else ["namespace", "methods", "paths"])
-    suffix = {"namespace": "deny-external", "methods": "readonly-lockdown", "paths": "maintenance"}[rule]
-    return {"rule": rule, "name": f"{target.name}-{suffix}"}
-
-
-SERVICE_DENY = Fault(
-    id="traffic-denying-istio-authorization-policy",
-    description="An AuthorizationPolicy with action DENY that matches the requests callers make to a service.",
-    category="Misconfiguration", domain="service-mesh", target_kind="Service", args=DenyArgs,
-    apply=_apply_deny, candidates=mesh_services, symptom="forbidden",
-    draw=_draw_deny,
-    signature=Signature(alerts=("HighRequestErrorRate",), flags=("rbac_access_denied_matched_policy",),
-                        proxy="server"),
-)
-
-
 class GatewayDenyArgs(FaultArgs):
     name: str | None = None
     methods: list[str] = ["GET"]
 
 
-def _apply_gateway_deny(parts: Parts, target: Ref, args: GatewayDenyArgs, rng: random.Random) -> Impact:
+@mesh_fault("traffic-denying-istio-gateway-authorization-policy",
+            "An AuthorizationPolicy with action DENY on the ingress gateway for the methods users send.",
+            category="Misconfiguration", args=GatewayDenyArgs, target_kind="Gateway", candidates=_gateways,
+            symptom="forbidden",
+            signature=Signature(alerts=("HighRequestErrorRate", "NoRequestsReceived"),
+                                flags=("rbac_access_denied_matched_policy",), proxy="gateway"),
+            draw=lambda parts, target, rng: {"name": f"{target.name}-{rng.choice(['deny', 'block-get', 'waf'])}"})
+def GATEWAY_DENY(parts: Parts, target: Ref, args: GatewayDenyArgs, rng: random.Random) -> Impact:
     gw = parts.require(target)
     name = args.name or f"{target.name}-deny"
     parts.add({"apiVersion": SECURITY, "kind": "AuthorizationPolicy",
@@ -88,33 +90,22 @@ def _apply_gateway_deny(parts: Parts, target: Ref, args: GatewayDenyArgs, rng: r
                   impacted=Ref("Service", "istio-ingressgateway", "istio-system"), related=[target])
 
 
-GATEWAY_DENY = Fault(
-    id="traffic-denying-istio-gateway-authorization-policy",
-    description="An AuthorizationPolicy with action DENY on the ingress gateway for the methods users send.",
-    category="Misconfiguration", domain="service-mesh", target_kind="Gateway", args=GatewayDenyArgs,
-    apply=_apply_gateway_deny, candidates=_gateways, symptom="forbidden",
-    draw=lambda parts, target, rng: {"name": f"{target.name}-{rng.choice(['deny', 'block-get', 'waf'])}"},
-    signature=Signature(alerts=("HighRequestErrorRate", "NoRequestsReceived"),
-                        flags=("rbac_access_denied_matched_policy",), proxy="gateway"),
-)
-
-
 class AllowArgs(FaultArgs):
     principals: list[str] | None = None  # who the policy admits; default: the real caller's account misspelt
 
 
 def _allow_policy(parts: Parts, service: Ref) -> Ref | None:
     labels = template_labels(service_workloads(parts, service)[0])
-    for ap in kind_objects(parts, "AuthorizationPolicy"):
-        spec = ap.get("spec") or {}
-        sel = (spec.get("selector") or {}).get("matchLabels") or {}
-        if ap["metadata"].get("namespace") == service.namespace and spec.get("action", "ALLOW") == "ALLOW" \
-                and sel and all(labels.get(k) == v for k, v in sel.items()):
-            return ref_of(ap)
-    return None
+    policies = allow_policies(parts, service.namespace, labels)
+    return ref_of(policies[0]) if policies else None
 
 
-def _apply_allow(parts: Parts, target: Ref, args: AllowArgs, rng: random.Random) -> Impact:
+@mesh_fault("missing-principal-istio-authorization-policy",
+            "An ALLOW AuthorizationPolicy whose principals do not include the service's real caller.",
+            category="Misconfiguration", args=AllowArgs, candidates=called_mesh_services, symptom="forbidden",
+            signature=Signature(alerts=("HighRequestErrorRate",), flags=("rbac_access_denied_matched_policy[none]",),
+                                proxy="server"))
+def MISSING_PRINCIPAL(parts: Parts, target: Ref, args: AllowArgs, rng: random.Random) -> Impact:
     real = sorted({principal(parts, d.caller) for d in callers(parts, target) if d.call.required})
     if not real:
         raise FaultError(f"fault missing-principal-istio-authorization-policy: nobody calls {target}")
@@ -135,18 +126,5 @@ def _apply_allow(parts: Parts, target: Ref, args: AllowArgs, rng: random.Random)
                   f"{', '.join(real)} match no rule", "403 rbac_access_denied_matched_policy[none]",
                   impacted=target)
 
-
-def _called(parts: Parts) -> list[Ref]:
-    return [r for r in mesh_services(parts) if any(d.call.required for d in callers(parts, r))]
-
-
-MISSING_PRINCIPAL = Fault(
-    id="missing-principal-istio-authorization-policy",
-    description="An ALLOW AuthorizationPolicy whose principals do not include the service's real caller.",
-    category="Misconfiguration", domain="service-mesh", target_kind="Service", args=AllowArgs,
-    apply=_apply_allow, candidates=_called, symptom="forbidden",
-    signature=Signature(alerts=("HighRequestErrorRate",), flags=("rbac_access_denied_matched_policy[none]",),
-                        proxy="server"),
-)
 
 FAULTS = [SERVICE_DENY, GATEWAY_DENY, MISSING_PRINCIPAL]

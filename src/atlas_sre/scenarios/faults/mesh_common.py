@@ -3,7 +3,9 @@ Service, the way an operator would when adding a route rule, and pick mesh-serve
 
 from __future__ import annotations
 
-from atlas_sre.scenarios.faults.base import Obj, Parts, Ref, ref_of
+from functools import partial
+
+from atlas_sre.scenarios.faults.base import Obj, Parts, Ref, fault, ref_of
 from atlas_sre.scenarios.faults.capacity import injected
 from atlas_sre.scenarios.faults.common import served_service_refs
 from atlas_sre.scenarios.faults.topology import (
@@ -20,6 +22,9 @@ from atlas_sre.scenarios.faults.topology import (
 
 NETWORKING = "networking.istio.io/v1"
 SECURITY = "security.istio.io/v1"
+
+mesh_fault = partial(fault, domain="service-mesh", target_kind="Service")
+"""`fault` for the service-mesh domain: aimed at a Service unless `target_kind` says otherwise."""
 
 
 def meshed(parts: Parts, service: Ref) -> bool:

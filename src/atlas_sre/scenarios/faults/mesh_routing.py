@@ -5,18 +5,25 @@ from __future__ import annotations
 
 import random
 
-from atlas_sre.scenarios.faults.base import Fault, FaultArgs, FaultError, Impact, Parts, Ref, Signature, ref_of
+from atlas_sre.scenarios.faults.base import FaultArgs, FaultError, Impact, Parts, Ref, Signature, ref_of
 from atlas_sre.scenarios.faults.common import pick
 from atlas_sre.scenarios.faults.mesh_common import (
     called_mesh_services,
     destination_rule,
     http_routes,
+    mesh_fault,
     mesh_services,
     new_virtual_service,
     rescale,
     routing_virtual_services,
 )
-from atlas_sre.scenarios.faults.topology import ingress_virtual_services, kind_objects, virtual_services_for
+from atlas_sre.scenarios.faults.topology import (
+    ingress_virtual_services,
+    kind_objects,
+    service_workloads,
+    template_labels,
+    virtual_services_for,
+)
 
 NC = Signature(alerts=("HighRequestErrorRate",), flags=("NC",), proxy="client")
 NR = Signature(alerts=("HighRequestErrorRate", "NoRequestsReceived"), flags=("NR",), proxy="gateway")
@@ -45,7 +52,19 @@ def _subset_route(parts: Parts, service: Ref, subset: str, weight: int) -> Ref:
     return ref_of(vs)
 
 
-def _apply_missing_subset(parts: Parts, target: Ref, args: SubsetArgs, rng: random.Random) -> Impact:
+def _pod_version_labels(parts: Parts, service: Ref) -> dict[str, str]:
+    labels = template_labels(service_workloads(parts, service)[0])
+    key = "version" if "version" in labels else next(iter(parts.require(service)["spec"]["selector"]))
+    return {key: labels[key]}
+
+
+@mesh_fault("missing-destination-rule-subset-istio-virtual-service",
+            "A VirtualService routes part of the traffic to a subset the DestinationRule does not define.",
+            category="Misconfiguration", args=SubsetArgs, candidates=called_mesh_services, symptom="errors",
+            signature=NC,
+            draw=lambda parts, target, rng: {"subset": pick(rng, ["v4", "canary", "v2-beta"]),
+                                             "weight": rng.choice([20, 30, 50, 100])})
+def MISSING_SUBSET(parts: Parts, target: Ref, args: SubsetArgs, rng: random.Random) -> Impact:
     dr_ref = destination_rule(parts, target)
     dr = parts.edit(dr_ref)
     subsets = dr["spec"].setdefault("subsets", [])
@@ -58,29 +77,17 @@ def _apply_missing_subset(parts: Parts, target: Ref, args: SubsetArgs, rng: rand
                   f"503 NC (cluster_not_found) on ~{args.weight}% of calls", impacted=target, related=[vs_ref])
 
 
-def _pod_version_labels(parts: Parts, service: Ref) -> dict[str, str]:
-    from atlas_sre.scenarios.faults.topology import service_workloads, template_labels
-
-    labels = template_labels(service_workloads(parts, service)[0])
-    key = "version" if "version" in labels else next(iter(parts.require(service)["spec"]["selector"]))
-    return {key: labels[key]}
-
-
-MISSING_SUBSET = Fault(
-    id="missing-destination-rule-subset-istio-virtual-service",
-    description="A VirtualService routes part of the traffic to a subset the DestinationRule does not define.",
-    category="Misconfiguration", domain="service-mesh", target_kind="Service", args=SubsetArgs,
-    apply=_apply_missing_subset, candidates=called_mesh_services, symptom="errors", signature=NC,
-    draw=lambda parts, target, rng: {"subset": pick(rng, ["v4", "canary", "v2-beta"]),
-                                     "weight": rng.choice([20, 30, 50, 100])},
-)
-
-
 class EmptySubsetArgs(FaultArgs):
     labels: dict[str, str] = {"version": "v1.0"}  # what the subset selects (no pod carries it)
 
 
-def _apply_empty_subset(parts: Parts, target: Ref, args: EmptySubsetArgs, rng: random.Random) -> Impact:
+@mesh_fault("empty-subset-istio-destination-rule",
+            "A DestinationRule subset whose labels select no pods, while a route still sends traffic to it.",
+            category="Misconfiguration", args=EmptySubsetArgs, candidates=called_mesh_services, symptom="errors",
+            signature=Signature(alerts=("HighRequestErrorRate",), flags=("UH",), proxy="client"),
+            draw=lambda parts, target, rng: {"labels": rng.choice([{"version": "v1.0"}, {"version": "stable"},
+                                                                   {"track": "stable"}])})
+def EMPTY_SUBSET(parts: Parts, target: Ref, args: EmptySubsetArgs, rng: random.Random) -> Impact:
     dr_ref = destination_rule(parts, target)
     dr = parts.edit(dr_ref)
     subsets = dr["spec"].setdefault("subsets", [])
@@ -104,22 +111,16 @@ def _apply_empty_subset(parts: Parts, target: Ref, args: EmptySubsetArgs, rng: r
                   related=[Ref("VirtualService", target.name, target.namespace)])
 
 
-EMPTY_SUBSET = Fault(
-    id="empty-subset-istio-destination-rule",
-    description="A DestinationRule subset whose labels select no pods, while a route still sends traffic to it.",
-    category="Misconfiguration", domain="service-mesh", target_kind="Service", args=EmptySubsetArgs,
-    apply=_apply_empty_subset, candidates=called_mesh_services, symptom="errors",
-    draw=lambda parts, target, rng: {"labels": rng.choice([{"version": "v1.0"}, {"version": "stable"},
-                                                           {"track": "stable"}])},
-    signature=Signature(alerts=("HighRequestErrorRate",), flags=("UH",), proxy="client"),
-)
-
-
 class HostArgs(FaultArgs):
     host: str | None = None  # default: the Service name with a typo
 
 
-def _apply_wrong_host(parts: Parts, target: Ref, args: HostArgs, rng: random.Random) -> Impact:
+@mesh_fault("wrong-destination-host-istio-virtual-service",
+            "A VirtualService route points at a host that does not exist.",
+            category="Misconfiguration", args=HostArgs, candidates=mesh_services, symptom="errors", signature=NC,
+            draw=lambda parts, target, rng: {"host": rng.choice([f"{target.name}s", f"{target.name}-svc",
+                                                                 f"{target.name}.default.svc.cluster.local"])})
+def WRONG_HOST(parts: Parts, target: Ref, args: HostArgs, rng: random.Random) -> Impact:
     host = args.host or f"{target.name}s"
     vs_ref = routing_virtual_services(parts, target)[0]
     vs = parts.edit(vs_ref)
@@ -130,21 +131,16 @@ def _apply_wrong_host(parts: Parts, target: Ref, args: HostArgs, rng: random.Ran
                   "503 NC (cluster_not_found)", impacted=target)
 
 
-WRONG_HOST = Fault(
-    id="wrong-destination-host-istio-virtual-service",
-    description="A VirtualService route points at a host that does not exist.",
-    category="Misconfiguration", domain="service-mesh", target_kind="Service", args=HostArgs,
-    apply=_apply_wrong_host, candidates=mesh_services, symptom="errors", signature=NC,
-    draw=lambda parts, target, rng: {"host": rng.choice([f"{target.name}s", f"{target.name}-svc",
-                                                         f"{target.name}.default.svc.cluster.local"])},
-)
-
-
 class PortArgs(FaultArgs):
     port: int | None = None  # default: one above the Service port
 
 
-def _apply_wrong_port(parts: Parts, target: Ref, args: PortArgs, rng: random.Random) -> Impact:
+@mesh_fault("wrong-destination-port-istio-virtual-service",
+            "A VirtualService route sends traffic to a port the Service does not expose.",
+            category="Misconfiguration", args=PortArgs, candidates=mesh_services, symptom="errors", signature=NC,
+            draw=lambda parts, target, rng: {
+                "port": parts.require(target)["spec"]["ports"][0]["port"] + rng.choice([1, 10])})
+def WRONG_PORT(parts: Parts, target: Ref, args: PortArgs, rng: random.Random) -> Impact:
     svc_ports = [p["port"] for p in parts.require(target)["spec"]["ports"]]
     port = args.port or svc_ports[0] + 1
     if port in svc_ports:
@@ -158,15 +154,6 @@ def _apply_wrong_port(parts: Parts, target: Ref, args: PortArgs, rng: random.Ran
                   f"({', '.join(map(str, svc_ports))})", "503 NC (cluster_not_found)", impacted=target)
 
 
-WRONG_PORT = Fault(
-    id="wrong-destination-port-istio-virtual-service",
-    description="A VirtualService route sends traffic to a port the Service does not expose.",
-    category="Misconfiguration", domain="service-mesh", target_kind="Service", args=PortArgs,
-    apply=_apply_wrong_port, candidates=mesh_services, symptom="errors", signature=NC,
-    draw=lambda parts, target, rng: {"port": parts.require(target)["spec"]["ports"][0]["port"] + rng.choice([1, 10])},
-)
-
-
 def _gateways(parts: Parts) -> list[Ref]:
     bound = {g.split("/")[-1] for vs in ingress_virtual_services(parts) for g in vs["spec"]["gateways"]}
     return sorted((ref_of(g) for g in kind_objects(parts, "Gateway") if g["metadata"]["name"] in bound), key=str)
@@ -176,7 +163,12 @@ class GatewayHostArgs(FaultArgs):
     host: str | None = None  # default: the same name under another domain
 
 
-def _apply_gateway_host(parts: Parts, target: Ref, args: GatewayHostArgs, rng: random.Random) -> Impact:
+@mesh_fault("mismatched-host-istio-gateway", "Change a Gateway's host so requests for the real host match no server.",
+            category="Misconfiguration", args=GatewayHostArgs, target_kind="Gateway", candidates=_gateways,
+            symptom="not-found", signature=NR,
+            draw=lambda parts, target, rng: {
+                "host": _typo_host(parts.require(target)["spec"]["servers"][0]["hosts"][0], rng)})
+def GATEWAY_HOST(parts: Parts, target: Ref, args: GatewayHostArgs, rng: random.Random) -> Impact:
     gw = parts.edit(target)
     old = gw["spec"]["servers"][0]["hosts"][0]
     new = args.host or old.rsplit(".", 1)[0] + ".org"
@@ -187,15 +179,6 @@ def _apply_gateway_host(parts: Parts, target: Ref, args: GatewayHostArgs, rng: r
     return Impact(target, f"Gateway serves host {new}, but users and the VirtualService use {old}",
                   "404 NR (route_not_found) at the ingress gateway",
                   impacted=Ref("Service", "istio-ingressgateway", "istio-system"), related=vss)
-
-
-GATEWAY_HOST = Fault(
-    id="mismatched-host-istio-gateway",
-    description="Change a Gateway's host so requests for the real host match no server.",
-    category="Misconfiguration", domain="service-mesh", target_kind="Gateway", args=GatewayHostArgs,
-    apply=_apply_gateway_host, candidates=_gateways, symptom="not-found", signature=NR,
-    draw=lambda parts, target, rng: {"host": _typo_host(parts.require(target)["spec"]["servers"][0]["hosts"][0], rng)},
-)
 
 
 def _typo_host(host: str, rng: random.Random) -> str:
@@ -211,7 +194,13 @@ def _ingress_vs(parts: Parts) -> list[Ref]:
     return sorted((ref_of(v) for v in ingress_virtual_services(parts)), key=str)
 
 
-def _apply_unbind(parts: Parts, target: Ref, args: UnbindArgs, rng: random.Random) -> Impact:
+@mesh_fault("unbound-gateway-istio-virtual-service",
+            "Bind the public VirtualService to a Gateway name that does not exist.",
+            category="Misconfiguration", args=UnbindArgs, target_kind="VirtualService", candidates=_ingress_vs,
+            symptom="not-found", signature=NR,
+            draw=lambda parts, target, rng: {
+                "gateway": pick(rng, ["gateway", "public-gateway", "istio-system/main-gateway"])})
+def UNBOUND_GATEWAY(parts: Parts, target: Ref, args: UnbindArgs, rng: random.Random) -> Impact:
     vs = parts.edit(target)
     old = vs["spec"]["gateways"][0]
     new = args.gateway or f"{old}-v2"
@@ -221,13 +210,5 @@ def _apply_unbind(parts: Parts, target: Ref, args: UnbindArgs, rng: random.Rando
                   "serves the public host", "404 NR (route_not_found) at the ingress gateway",
                   impacted=Ref("Service", "istio-ingressgateway", "istio-system"), related=[gw])
 
-
-UNBOUND_GATEWAY = Fault(
-    id="unbound-gateway-istio-virtual-service",
-    description="Bind the public VirtualService to a Gateway name that does not exist.",
-    category="Misconfiguration", domain="service-mesh", target_kind="VirtualService", args=UnbindArgs,
-    apply=_apply_unbind, candidates=_ingress_vs, symptom="not-found", signature=NR,
-    draw=lambda parts, target, rng: {"gateway": pick(rng, ["gateway", "public-gateway", "istio-system/main-gateway"])},
-)
 
 FAULTS = [MISSING_SUBSET, EMPTY_SUBSET, WRONG_HOST, WRONG_PORT, GATEWAY_HOST, UNBOUND_GATEWAY]

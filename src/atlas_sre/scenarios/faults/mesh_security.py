@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import random
 
-from atlas_sre.scenarios.faults.base import Fault, FaultArgs, FaultError, Impact, Parts, Ref, Signature, ref_of
+from atlas_sre.scenarios.faults.base import FaultArgs, FaultError, Impact, Parts, Ref, Signature, ref_of
 from atlas_sre.scenarios.faults.capacity import injected
 from atlas_sre.scenarios.faults.common import calling_workloads, front_service, restart, served_service_refs
-from atlas_sre.scenarios.faults.mesh_common import SECURITY, destination_rule, mesh_services, meshed
+from atlas_sre.scenarios.faults.mesh_common import (
+    SECURITY,
+    called_mesh_services,
+    destination_rule,
+    mesh_fault,
+    mesh_services,
+    meshed,
+)
 from atlas_sre.scenarios.faults.topology import callers, dependencies, kind_objects, template_labels
 
 INJECT = "sidecar.istio.io/inject"
@@ -45,7 +52,11 @@ class StrictArgs(FaultArgs):
     pass
 
 
-def _apply_strict(parts: Parts, target: Ref, args: StrictArgs, rng: random.Random) -> Impact:
+@mesh_fault("strict-mutual-tls-istio-service-mesh-enforcement",
+            "Enforce STRICT mTLS in the namespace while one calling workload runs outside the mesh.",
+            category="Misconfiguration", args=StrictArgs, target_kind="Deployment", candidates=_meshed_callers,
+            symptom="errors", signature=Signature(alerts=("HighRequestErrorRate",)))
+def STRICT_MTLS(parts: Parts, target: Ref, args: StrictArgs, rng: random.Random) -> Impact:
     pa = ensure_strict(parts, target.namespace or "default")
     w = parts.edit(target)
     md = w["spec"]["template"].setdefault("metadata", {})
@@ -56,20 +67,16 @@ def _apply_strict(parts: Parts, target: Ref, args: StrictArgs, rng: random.Rando
                   related=[pa])
 
 
-STRICT_MTLS = Fault(
-    id="strict-mutual-tls-istio-service-mesh-enforcement",
-    description="Enforce STRICT mTLS in the namespace while one calling workload runs outside the mesh.",
-    category="Misconfiguration", domain="service-mesh", target_kind="Deployment", args=StrictArgs,
-    apply=_apply_strict, candidates=_meshed_callers, symptom="errors",
-    signature=Signature(alerts=("HighRequestErrorRate",)),
-)
-
-
 class TlsArgs(FaultArgs):
     mode: str = "DISABLE"
 
 
-def _apply_tls(parts: Parts, target: Ref, args: TlsArgs, rng: random.Random) -> Impact:
+@mesh_fault("disabled-tls-istio-destination-rule",
+            "A DestinationRule with tls.mode DISABLE towards a namespace that enforces STRICT mTLS.",
+            category="Misconfiguration", args=TlsArgs,
+            candidates=called_mesh_services,
+            symptom="errors", signature=Signature(alerts=("HighRequestErrorRate",), flags=("UF", "UC"), proxy="client"))
+def DISABLED_TLS(parts: Parts, target: Ref, args: TlsArgs, rng: random.Random) -> Impact:
     if args.mode not in ("DISABLE", "SIMPLE"):
         raise FaultError(f"fault disabled-tls-istio-destination-rule: args.mode: {args.mode!r} is not "
                          "DISABLE or SIMPLE")
@@ -80,16 +87,6 @@ def _apply_tls(parts: Parts, target: Ref, args: TlsArgs, rng: random.Random) -> 
     return Impact(ref, f"trafficPolicy.tls.mode {args.mode} makes clients send plaintext while "
                   f"PeerAuthentication {pa.name} is STRICT", "503 UF (upstream connection reset)", impacted=target,
                   related=[pa])
-
-
-DISABLED_TLS = Fault(
-    id="disabled-tls-istio-destination-rule",
-    description="A DestinationRule with tls.mode DISABLE towards a namespace that enforces STRICT mTLS.",
-    category="Misconfiguration", domain="service-mesh", target_kind="Service", args=TlsArgs,
-    apply=_apply_tls, symptom="errors",
-    candidates=lambda parts: [r for r in mesh_services(parts) if any(d.call.required for d in callers(parts, r))],
-    signature=Signature(alerts=("HighRequestErrorRate",), flags=("UF", "UC"), proxy="client"),
-)
 
 
 class InjectionArgs(FaultArgs):
@@ -106,7 +103,13 @@ def _injection_targets(parts: Parts) -> list[Ref]:
     return out
 
 
-def _apply_injection(parts: Parts, target: Ref, args: InjectionArgs, rng: random.Random) -> Impact:
+@mesh_fault("disabled-sidecar-injection-kubernetes-namespace",
+            "Disable sidecar injection on a STRICT-mTLS namespace; workloads restarted afterwards leave the mesh.",
+            category="Change", args=InjectionArgs, target_kind="Namespace", candidates=_injection_targets,
+            symptom="errors", signature=Signature(alerts=("HighRequestErrorRate",)),
+            draw=lambda parts, target, rng: {"restarted": [rng.choice(
+                [r for r in _meshed_callers(parts) if r.namespace == target.name]).name]})
+def INJECTION_DISABLED(parts: Parts, target: Ref, args: InjectionArgs, rng: random.Random) -> Impact:
     callers_here = [r for r in _meshed_callers(parts) if r.namespace == target.name]
     names = args.restarted or ([callers_here[0].name] if callers_here else [])
     if not names:
@@ -122,17 +125,6 @@ def _apply_injection(parts: Parts, target: Ref, args: InjectionArgs, rng: random
                   related=refs, component=refs[0])
 
 
-INJECTION_DISABLED = Fault(
-    id="disabled-sidecar-injection-kubernetes-namespace",
-    description="Disable sidecar injection on a STRICT-mTLS namespace; workloads restarted afterwards leave the mesh.",
-    category="Change", domain="service-mesh", target_kind="Namespace", args=InjectionArgs,
-    apply=_apply_injection, candidates=_injection_targets, symptom="errors",
-    draw=lambda parts, target, rng: {"restarted": [rng.choice(
-        [r for r in _meshed_callers(parts) if r.namespace == target.name]).name]},
-    signature=Signature(alerts=("HighRequestErrorRate",)),
-)
-
-
 class SidecarArgs(FaultArgs):
     client: str | None = None  # the calling workload whose Sidecar hides the target; default: its first caller
 
@@ -144,7 +136,16 @@ def _hiding_clients(parts: Parts, service: Ref) -> list[Ref]:
                    and front_service(parts, d.caller)}, key=str)
 
 
-def _apply_sidecar(parts: Parts, target: Ref, args: SidecarArgs, rng: random.Random) -> Impact:
+def _hideable(parts: Parts) -> list[Ref]:
+    return sorted((r for r in served_service_refs(parts) if meshed(parts, r) and _hiding_clients(parts, r)), key=str)
+
+
+@mesh_fault("dependency-hiding-istio-sidecar",
+            "A Sidecar resource restricts a workload's egress hosts and leaves out one of its dependencies.",
+            category="Misconfiguration", args=SidecarArgs, candidates=_hideable, symptom="errors",
+            signature=Signature(alerts=("HighRequestErrorRate",), flags=("502", "BlackHoleCluster"), proxy="client"),
+            draw=lambda parts, target, rng: {"client": rng.choice(_hiding_clients(parts, target)).name})
+def SIDECAR_HIDING(parts: Parts, target: Ref, args: SidecarArgs, rng: random.Random) -> Impact:
     clients = [c for c in _hiding_clients(parts, target) if args.client in (None, c.name)]
     if not clients:
         raise FaultError(f"fault dependency-hiding-istio-sidecar: no meshed caller {args.client!r} of {target}")
@@ -163,18 +164,5 @@ def _apply_sidecar(parts: Parts, target: Ref, args: SidecarArgs, rng: random.Ran
                   f"{target.name}, with REGISTRY_ONLY", f"{caller.name}'s calls to {target.name} are black-holed",
                   impacted=front_service(parts, caller), related=[caller], component=caller)
 
-
-def _hideable(parts: Parts) -> list[Ref]:
-    return sorted((r for r in served_service_refs(parts) if meshed(parts, r) and _hiding_clients(parts, r)), key=str)
-
-
-SIDECAR_HIDING = Fault(
-    id="dependency-hiding-istio-sidecar",
-    description="A Sidecar resource restricts a workload's egress hosts and leaves out one of its dependencies.",
-    category="Misconfiguration", domain="service-mesh", target_kind="Service", args=SidecarArgs,
-    apply=_apply_sidecar, candidates=_hideable, symptom="errors",
-    draw=lambda parts, target, rng: {"client": rng.choice(_hiding_clients(parts, target)).name},
-    signature=Signature(alerts=("HighRequestErrorRate",), flags=("502", "BlackHoleCluster"), proxy="client"),
-)
 
 FAULTS = [STRICT_MTLS, DISABLED_TLS, INJECTION_DISABLED, SIDECAR_HIDING]

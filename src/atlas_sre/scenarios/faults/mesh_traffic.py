@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import random
 
-from atlas_sre.scenarios.faults.base import Fault, FaultArgs, FaultError, Impact, Parts, Ref, Signature
+from atlas_sre.scenarios.faults.base import FaultArgs, FaultError, Impact, Parts, Ref, Signature
 from atlas_sre.scenarios.faults.mesh_common import (
     destination_rule,
     http_routes,
+    mesh_fault,
     mesh_services,
     routing_virtual_services,
 )
@@ -20,7 +21,13 @@ class AbortArgs(FaultArgs):
     percentage: float = 100.0
 
 
-def _apply_abort(parts: Parts, target: Ref, args: AbortArgs, rng: random.Random) -> Impact:
+@mesh_fault("fault-injection-abort-istio-virtual-service",
+            "A VirtualService fault-injection abort (from a chaos test) left on.",
+            category="Change", args=AbortArgs, candidates=mesh_services, symptom="errors",
+            signature=Signature(alerts=("HighRequestErrorRate",), flags=("FI",), proxy="client"),
+            draw=lambda parts, target, rng: {"httpStatus": rng.choice([503, 500, 503]),
+                                             "percentage": float(rng.choice([100, 100, 50, 30]))})
+def ABORT(parts: Parts, target: Ref, args: AbortArgs, rng: random.Random) -> Impact:
     if not 0 < args.percentage <= 100:
         raise FaultError("fault fault-injection-abort-istio-virtual-service: args.percentage: must be in (0, 100]")
     refs = routing_virtual_services(parts, target)
@@ -31,17 +38,6 @@ def _apply_abort(parts: Parts, target: Ref, args: AbortArgs, rng: random.Random)
                   "left on in the route to " + target.name,
                   f"{args.httpStatus} FI (fault injected) on {args.percentage:g}% of calls", impacted=target,
                   related=refs[1:])
-
-
-ABORT = Fault(
-    id="fault-injection-abort-istio-virtual-service",
-    description="A VirtualService fault-injection abort (from a chaos test) left on.",
-    category="Change", domain="service-mesh", target_kind="Service", args=AbortArgs,
-    apply=_apply_abort, candidates=mesh_services, symptom="errors",
-    draw=lambda parts, target, rng: {"httpStatus": rng.choice([503, 500, 503]),
-                                     "percentage": float(rng.choice([100, 100, 50, 30]))},
-    signature=Signature(alerts=("HighRequestErrorRate",), flags=("FI",), proxy="client"),
-)
 
 
 class TimeoutArgs(FaultArgs):
@@ -56,7 +52,17 @@ def _timeout_ms(text: str) -> float:
     raise FaultError(f"fault short-timeout-istio-virtual-service: args.timeout: {text!r} is not like 20ms or 2s")
 
 
-def _apply_timeout(parts: Parts, target: Ref, args: TimeoutArgs, rng: random.Random) -> Impact:
+def _slow_enough(parts: Parts) -> list[Ref]:
+    return [r for r in mesh_services(parts) if latency_ms(parts, r) >= 6]
+
+
+@mesh_fault("short-timeout-istio-virtual-service",
+            "A VirtualService route timeout shorter than the service takes to answer.",
+            category="Misconfiguration", args=TimeoutArgs, candidates=_slow_enough, symptom="timeouts",
+            signature=Signature(alerts=("HighRequestErrorRate",), flags=("UT",), proxy="client"),
+            draw=lambda parts, target, rng: {
+                "timeout": f"{max(1, int(latency_ms(parts, target) * rng.choice([0.2, 0.4])))}ms"})
+def TIMEOUT(parts: Parts, target: Ref, args: TimeoutArgs, rng: random.Random) -> Impact:
     latency = latency_ms(parts, target)
     timeout = args.timeout or f"{max(1, int(latency / 3))}ms"
     if _timeout_ms(timeout) >= latency:
@@ -71,27 +77,23 @@ def _apply_timeout(parts: Parts, target: Ref, args: TimeoutArgs, rng: random.Ran
                   "504 UT (upstream request timeout)", impacted=target, related=refs[1:])
 
 
-def _slow_enough(parts: Parts) -> list[Ref]:
-    return [r for r in mesh_services(parts) if latency_ms(parts, r) >= 6]
-
-
-TIMEOUT = Fault(
-    id="short-timeout-istio-virtual-service",
-    description="A VirtualService route timeout shorter than the service takes to answer.",
-    category="Misconfiguration", domain="service-mesh", target_kind="Service", args=TimeoutArgs,
-    apply=_apply_timeout, candidates=_slow_enough, symptom="timeouts",
-    draw=lambda parts, target, rng: {"timeout": f"{max(1, int(latency_ms(parts, target) * rng.choice([0.2, 0.4])))}ms"},
-    signature=Signature(alerts=("HighRequestErrorRate",), flags=("UT",), proxy="client"),
-)
-
-
 class PoolArgs(FaultArgs):
     maxConnections: int = 1
     http1MaxPendingRequests: int = 1
     http2MaxRequests: int = 1
 
 
-def _apply_pool(parts: Parts, target: Ref, args: PoolArgs, rng: random.Random) -> Impact:
+def _busy(parts: Parts) -> list[Ref]:
+    """Services with several callers or on the entry path: enough concurrency to overflow a pool of one."""
+    entries = set(entry_services(parts))
+    return [r for r in mesh_services(parts) if r in entries or len(callers(parts, r)) >= 2]
+
+
+@mesh_fault("undersized-connection-pool-istio-destination-rule",
+            "A DestinationRule connectionPool so small that normal load trips the circuit breaker.",
+            category="Misconfiguration", args=PoolArgs, candidates=_busy, symptom="errors",
+            signature=Signature(alerts=("HighRequestErrorRate",), flags=("UO",), proxy="client"))
+def CONNECTION_POOL(parts: Parts, target: Ref, args: PoolArgs, rng: random.Random) -> Impact:
     ref = destination_rule(parts, target)
     dr = parts.edit(ref)
     policy = dr["spec"].setdefault("trafficPolicy", {})
@@ -102,21 +104,6 @@ def _apply_pool(parts: Parts, target: Ref, args: PoolArgs, rng: random.Random) -
     return Impact(ref, f"connectionPool allows {args.maxConnections} connection(s) and "
                   f"{args.http1MaxPendingRequests} pending request(s), far below the concurrent load on "
                   f"{target.name}", "503 UO (upstream overflow, circuit breaking)", impacted=target)
-
-
-def _busy(parts: Parts) -> list[Ref]:
-    """Services with several callers or on the entry path: enough concurrency to overflow a pool of one."""
-    entries = set(entry_services(parts))
-    return [r for r in mesh_services(parts) if r in entries or len(callers(parts, r)) >= 2]
-
-
-CONNECTION_POOL = Fault(
-    id="undersized-connection-pool-istio-destination-rule",
-    description="A DestinationRule connectionPool so small that normal load trips the circuit breaker.",
-    category="Misconfiguration", domain="service-mesh", target_kind="Service", args=PoolArgs,
-    apply=_apply_pool, candidates=_busy, symptom="errors",
-    signature=Signature(alerts=("HighRequestErrorRate",), flags=("UO",), proxy="client"),
-)
 
 
 
@@ -134,7 +121,15 @@ def _mesh_dependencies(parts: Parts, service: Ref) -> list[Ref]:
                    if d.call.required and d.service in mesh}, key=str)
 
 
-def _apply_outlier(parts: Parts, target: Ref, args: OutlierArgs, rng: random.Random) -> Impact:
+@mesh_fault("aggressive-outlier-detection-istio-destination-rule",
+            "Outlier detection so aggressive (1 error, 100% ejectable) that a few upstream errors eject "
+                "every host.",
+            category="Misconfiguration", args=OutlierArgs,
+            candidates=lambda parts: [r for r in mesh_services(parts) if _mesh_dependencies(parts, r)],
+            symptom="errors", signature=Signature(alerts=("HighRequestErrorRate",), flags=("UH",), proxy="client"),
+            draw=lambda parts, target, rng: {"dependency": rng.choice(_mesh_dependencies(parts, target)).name,
+                                             "abortPercent": float(rng.choice([2, 5, 10]))})
+def OUTLIER(parts: Parts, target: Ref, args: OutlierArgs, rng: random.Random) -> Impact:
     deps = [d for d in _mesh_dependencies(parts, target) if args.dependency in (None, d.name)]
     if not deps:
         raise FaultError(f"fault aggressive-outlier-detection-istio-destination-rule: {target} has no meshed "
@@ -153,17 +148,5 @@ def _apply_outlier(parts: Parts, target: Ref, args: OutlierArgs, rng: random.Ran
                   f"{args.abortPercent:g}% of errors {target.name} passes on from {deps[0].name} eject every host",
                   "503 UH (all hosts ejected)", impacted=target, related=vs_refs)
 
-
-OUTLIER = Fault(
-    id="aggressive-outlier-detection-istio-destination-rule",
-    description="Outlier detection so aggressive (1 error, 100% ejectable) that a few upstream errors eject "
-                "every host.",
-    category="Misconfiguration", domain="service-mesh", target_kind="Service", args=OutlierArgs,
-    apply=_apply_outlier, candidates=lambda parts: [r for r in mesh_services(parts) if _mesh_dependencies(parts, r)],
-    symptom="errors",
-    draw=lambda parts, target, rng: {"dependency": rng.choice(_mesh_dependencies(parts, target)).name,
-                                     "abortPercent": float(rng.choice([2, 5, 10]))},
-    signature=Signature(alerts=("HighRequestErrorRate",), flags=("UH",), proxy="client"),
-)
 
 FAULTS = [ABORT, TIMEOUT, CONNECTION_POOL, OUTLIER]

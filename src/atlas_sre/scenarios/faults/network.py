@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from atlas_sre.scenarios.faults.base import Fault, FaultArgs, Impact, Parts, Ref, Signature
+from atlas_sre.scenarios.faults.base import FaultArgs, Impact, Parts, Ref, Signature, fault
 from atlas_sre.scenarios.faults.common import calling_workloads, front_service, serving_workloads
 
 TIMEOUTS = Signature(alerts=("HighRequestErrorRate", "NoRequestsReceived"), flags=("UF", "URX"), proxy="client")
@@ -24,7 +24,10 @@ def _monitoring_rule() -> dict:
             "ports": [{"protocol": "TCP", "port": 15020}]}
 
 
-def _apply_ingress(parts: Parts, target: Ref, args: PolicyArgs, rng: random.Random) -> Impact:
+@fault("ingress-port-blocking-network-policy", "Add a NetworkPolicy that blocks every ingress port of a workload.",
+       category="Network", args=PolicyArgs, candidates=serving_workloads, symptom="timeouts", signature=TIMEOUTS,
+       draw=lambda parts, target, rng: {"allowMonitoring": rng.random() < 0.5})
+def INGRESS_BLOCK(parts: Parts, target: Ref, args: PolicyArgs, rng: random.Random) -> Impact:
     name = args.name or f"{target.name}-restrict-ingress"
     parts.add({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                "metadata": {"name": name, "namespace": target.namespace},
@@ -35,16 +38,10 @@ def _apply_ingress(parts: Parts, target: Ref, args: PolicyArgs, rng: random.Rand
                   "connections time out (503 UF/URX)", impacted=front_service(parts, target), component=target)
 
 
-INGRESS_BLOCK = Fault(
-    id="ingress-port-blocking-network-policy",
-    description="Add a NetworkPolicy that blocks every ingress port of a workload.",
-    category="Network", domain="kubernetes", target_kind="Deployment", args=PolicyArgs,
-    apply=_apply_ingress, candidates=serving_workloads, symptom="timeouts", signature=TIMEOUTS,
-    draw=lambda parts, target, rng: {"allowMonitoring": rng.random() < 0.5},
-)
-
-
-def _apply_egress(parts: Parts, target: Ref, args: PolicyArgs, rng: random.Random) -> Impact:
+@fault("egress-blocking-network-policy",
+       "Add a NetworkPolicy that lets a workload reach DNS only, so its dependency calls time out.",
+       category="Network", args=PolicyArgs, candidates=calling_workloads, symptom="timeouts", signature=TIMEOUTS)
+def EGRESS_BLOCK(parts: Parts, target: Ref, args: PolicyArgs, rng: random.Random) -> Impact:
     name = args.name or f"{target.name}-restrict-egress"
     dns = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
@@ -57,12 +54,5 @@ def _apply_egress(parts: Parts, target: Ref, args: PolicyArgs, rng: random.Rando
                   f"{target.name} fails every call it makes", impacted=front_service(parts, target),
                   component=target)
 
-
-EGRESS_BLOCK = Fault(
-    id="egress-blocking-network-policy",
-    description="Add a NetworkPolicy that lets a workload reach DNS only, so its dependency calls time out.",
-    category="Network", domain="kubernetes", target_kind="Deployment", args=PolicyArgs,
-    apply=_apply_egress, candidates=calling_workloads, symptom="timeouts", signature=TIMEOUTS,
-)
 
 FAULTS = [INGRESS_BLOCK, EGRESS_BLOCK]

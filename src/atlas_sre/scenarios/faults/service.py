@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import random
 
-from atlas_sre.scenarios.faults.base import Fault, FaultArgs, FaultError, Impact, Parts, Ref, Signature
+from atlas_sre.scenarios.faults.base import FaultArgs, FaultError, Impact, Parts, Ref, Signature, fault
 from atlas_sre.scenarios.faults.common import front_service, served_service_refs, serving_workloads
-from atlas_sre.scenarios.faults.topology import image_of, pod_spec, workloads_of
+from atlas_sre.scenarios.faults.mesh_common import mesh_fault
+from atlas_sre.scenarios.faults.topology import (
+    allow_policies,
+    image_of,
+    pod_spec,
+    service_workloads,
+    template_labels,
+    workloads_of,
+)
 
 UH = Signature(alerts=("HighRequestErrorRate", "NoRequestsReceived"), flags=("UH",), proxy="client")
 
@@ -19,19 +27,6 @@ def _component(parts: Parts, service: Ref) -> Ref | None:
 
 class SelectorArgs(FaultArgs):
     selector: dict[str, str] | None = None  # default: the current selector with its first value misspelt
-
-
-def _apply_selector(parts: Parts, target: Ref, args: SelectorArgs, rng: random.Random) -> Impact:
-    component = _component(parts, target)
-    svc = parts.edit(target)
-    old = dict(svc["spec"].get("selector") or {})
-    new = args.selector or {k: (v + "-v2" if i == 0 else v) for i, (k, v) in enumerate(old.items())}
-    svc["spec"]["selector"] = new
-    if workloads_of(parts, svc):
-        raise FaultError(f"fault invalid-kubernetes-service-selector: selector {new} still matches pods")
-    pretty = ",".join(f"{k}={v}" for k, v in new.items())
-    return Impact(target, f"selector {pretty} matches no pods, so the Service has no endpoints",
-                  "503 UH (no healthy upstream)", impacted=target, component=component)
 
 
 def _draw_selector(parts: Parts, target: Ref, rng: random.Random) -> dict[str, object]:
@@ -47,12 +42,20 @@ def _draw_selector(parts: Parts, target: Ref, rng: random.Random) -> dict[str, o
     return {"selector": new}
 
 
-INVALID_SELECTOR = Fault(
-    id="invalid-kubernetes-service-selector",
-    description="Change a Service's selector so it matches no pods (no endpoints).",
-    category="Misconfiguration", domain="kubernetes", target_kind="Service", args=SelectorArgs,
-    apply=_apply_selector, candidates=served_service_refs, draw=_draw_selector, symptom="errors", signature=UH,
-)
+@fault("invalid-kubernetes-service-selector", "Change a Service's selector so it matches no pods (no endpoints).",
+       category="Misconfiguration", args=SelectorArgs, target_kind="Service", candidates=served_service_refs,
+       symptom="errors", signature=UH, draw=_draw_selector)
+def INVALID_SELECTOR(parts: Parts, target: Ref, args: SelectorArgs, rng: random.Random) -> Impact:
+    component = _component(parts, target)
+    svc = parts.edit(target)
+    old = dict(svc["spec"].get("selector") or {})
+    new = args.selector or {k: (v + "-v2" if i == 0 else v) for i, (k, v) in enumerate(old.items())}
+    svc["spec"]["selector"] = new
+    if workloads_of(parts, svc):
+        raise FaultError(f"fault invalid-kubernetes-service-selector: selector {new} still matches pods")
+    pretty = ",".join(f"{k}={v}" for k, v in new.items())
+    return Impact(target, f"selector {pretty} matches no pods, so the Service has no endpoints",
+                  "503 UH (no healthy upstream)", impacted=target, component=component)
 
 
 class TargetPortArgs(FaultArgs):
@@ -69,7 +72,12 @@ def _listen_ports(parts: Parts, service: Ref) -> set[int]:
     return out
 
 
-def _apply_target_port(parts: Parts, target: Ref, args: TargetPortArgs, rng: random.Random) -> Impact:
+@fault("modified-target-port-kubernetes-service", "Change a Service's targetPort to a port the pods do not listen on.",
+       category="Misconfiguration", args=TargetPortArgs, target_kind="Service", candidates=served_service_refs,
+       symptom="errors", signature=Signature(alerts=("HighRequestErrorRate",), flags=("UF", "URX"), proxy="client"),
+       draw=lambda parts, target, rng: {"targetPort": rng.choice(sorted(
+           {8080, 8081, 9090, 3000} - _listen_ports(parts, target)))})
+def TARGET_PORT(parts: Parts, target: Ref, args: TargetPortArgs, rng: random.Random) -> Impact:
     component = _component(parts, target)
     listening = _listen_ports(parts, target)
     svc = parts.edit(target)
@@ -86,51 +94,28 @@ def _apply_target_port(parts: Parts, target: Ref, args: TargetPortArgs, rng: ran
                   "503 UF (connection refused)", impacted=target, component=component)
 
 
-TARGET_PORT = Fault(
-    id="modified-target-port-kubernetes-service",
-    description="Change a Service's targetPort to a port the pods do not listen on.",
-    category="Misconfiguration", domain="kubernetes", target_kind="Service", args=TargetPortArgs,
-    apply=_apply_target_port, candidates=served_service_refs, symptom="errors",
-    draw=lambda parts, target, rng: {"targetPort": rng.choice(sorted(
-        {8080, 8081, 9090, 3000} - _listen_ports(parts, target)))},
-    signature=Signature(alerts=("HighRequestErrorRate",), flags=("UF", "URX"), proxy="client"),
-)
-
-
 class NoArgs(FaultArgs):
     pass
 
 
-def _apply_delete(parts: Parts, target: Ref, args: NoArgs, rng: random.Random) -> Impact:
+@fault("deleted-kubernetes-service", "Delete a Service that other workloads call by name.",
+       category="Change", args=NoArgs, target_kind="Service", candidates=served_service_refs, symptom="errors",
+       signature=Signature(alerts=("HighRequestErrorRate",)))
+def DELETED_SERVICE(parts: Parts, target: Ref, args: NoArgs, rng: random.Random) -> Impact:
     component = _component(parts, target)
     parts.remove(target)
     return Impact(target, f"Service {target.name} was deleted; its name no longer resolves",
                   f"lookup {target.name}: no such host", impacted=target, component=component)
 
 
-DELETED_SERVICE = Fault(
-    id="deleted-kubernetes-service",
-    description="Delete a Service that other workloads call by name.",
-    category="Change", domain="kubernetes", target_kind="Service", args=NoArgs,
-    apply=_apply_delete, candidates=served_service_refs, symptom="errors",
-    signature=Signature(alerts=("HighRequestErrorRate",)),
-)
-
-
-def _apply_scale_zero(parts: Parts, target: Ref, args: NoArgs, rng: random.Random) -> Impact:
+@fault("scaled-to-zero-kubernetes-workload", "Scale a serving workload to zero replicas.",
+       category="Change", args=NoArgs, candidates=serving_workloads, symptom="errors", signature=UH)
+def SCALED_TO_ZERO(parts: Parts, target: Ref, args: NoArgs, rng: random.Random) -> Impact:
     w = parts.edit(target)
     old = w["spec"].get("replicas", 1)
     w["spec"]["replicas"] = 0
     return Impact(target, f"replicas scaled from {old} to 0", "503 UH (no endpoints)",
                   impacted=front_service(parts, target))
-
-
-SCALED_TO_ZERO = Fault(
-    id="scaled-to-zero-kubernetes-workload",
-    description="Scale a serving workload to zero replicas.",
-    category="Change", domain="kubernetes", target_kind="Deployment", args=NoArgs,
-    apply=_apply_scale_zero, candidates=serving_workloads, symptom="errors", signature=UH,
-)
 
 
 class PortNameArgs(FaultArgs):
@@ -144,21 +129,22 @@ def _http_like(parts: Parts) -> list[Ref]:
 
 def _http_allow(parts: Parts, service: Ref) -> bool:
     """An ALLOW AuthorizationPolicy with HTTP-only fields selects the Service's pods."""
-    from atlas_sre.scenarios.faults.topology import kind_objects, service_workloads, template_labels
-
     ws = service_workloads(parts, service)
     labels = template_labels(ws[0]) if ws else {}
-    for ap in kind_objects(parts, "AuthorizationPolicy"):
-        spec = ap.get("spec") or {}
-        sel = (spec.get("selector") or {}).get("matchLabels") or {}
-        if ap["metadata"].get("namespace") == service.namespace and spec.get("action", "ALLOW") == "ALLOW" and \
-                sel and all(labels.get(k) == v for k, v in sel.items()) and \
-                any(t.get("operation") for r in spec.get("rules") or [] for t in r.get("to") or []):
-            return True
-    return False
+    return any(any(t.get("operation") for r in (ap.get("spec") or {}).get("rules") or [] for t in r.get("to") or [])
+               for ap in allow_policies(parts, service.namespace, labels))
 
 
-def _apply_port_name(parts: Parts, target: Ref, args: PortNameArgs, rng: random.Random) -> Impact:
+# Targets are Services an HTTP-field ALLOW policy protects: that failure mode is what the traffic engine
+# models today (an http <-> grpc mismatch is applied as asked but shows no symptom there).
+
+
+@mesh_fault("misnamed-protocol-port-kubernetes-service",
+            "Rename a Service port so Istio's protocol selection picks the wrong protocol.",
+            category="Misconfiguration", args=PortNameArgs,
+            candidates=lambda parts: [r for r in _http_like(parts) if _http_allow(parts, r)], symptom="errors",
+            signature=Signature(alerts=("HighRequestErrorRate",)))
+def MISNAMED_PORT(parts: Parts, target: Ref, args: PortNameArgs, rng: random.Random) -> Impact:
     component = _component(parts, target)
     allow = _http_allow(parts, target)
     svc = parts.edit(target)
@@ -176,16 +162,5 @@ def _apply_port_name(parts: Parts, target: Ref, args: PortNameArgs, rng: random.
     return Impact(target, f"port {p['port']} renamed {old} -> {new}; {why}", effect, impacted=target,
                   component=component)
 
-
-MISNAMED_PORT = Fault(
-    id="misnamed-protocol-port-kubernetes-service",
-    description="Rename a Service port so Istio's protocol selection picks the wrong protocol.",
-    category="Misconfiguration", domain="service-mesh", target_kind="Service", args=PortNameArgs,
-    # Targets are Services an HTTP-field ALLOW policy protects: that failure mode is what the traffic engine
-    # models today (an http <-> grpc mismatch is applied as asked but shows no symptom there).
-    apply=_apply_port_name, candidates=lambda parts: [r for r in _http_like(parts) if _http_allow(parts, r)],
-    symptom="errors",
-    signature=Signature(alerts=("HighRequestErrorRate",)),
-)
 
 FAULTS = [INVALID_SELECTOR, TARGET_PORT, DELETED_SERVICE, SCALED_TO_ZERO, MISNAMED_PORT]

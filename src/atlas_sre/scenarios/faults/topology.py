@@ -157,6 +157,18 @@ def service_workloads(parts: Parts, service: Ref) -> list[Obj]:
     return workloads_of(parts, svc) if svc else []
 
 
+def allow_policies(parts: Parts, namespace: str | None, labels: dict[str, str]) -> list[Obj]:
+    """ALLOW AuthorizationPolicies in `namespace` whose (non-empty) selector matches pods labelled `labels`."""
+    out = []
+    for ap in kind_objects(parts, "AuthorizationPolicy"):
+        spec = ap.get("spec") or {}
+        sel = (spec.get("selector") or {}).get("matchLabels") or {}
+        if ap["metadata"].get("namespace") == namespace and spec.get("action", "ALLOW") == "ALLOW" \
+                and sel and all(labels.get(k) == v for k, v in sel.items()):
+            out.append(ap)
+    return out
+
+
 def served_services(parts: Parts) -> list[Ref]:
     """Services that receive traffic: called by some workload or an entry point."""
     seen: list[Ref] = []

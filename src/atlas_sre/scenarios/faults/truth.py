@@ -6,9 +6,9 @@ errors really take: broken component → each caller that needs it → … → t
 
 from __future__ import annotations
 
+from atlas_sre.grading.truth import GroundTruth, TruthPropagation, TruthRootCause
 from atlas_sre.scenarios.faults.base import Fault, Impact, Parts, Ref, ref_of
 from atlas_sre.scenarios.faults.topology import callers, image_of, pod_spec, services_of
-from atlas_sre.scenarios.model import GroundTruth, Propagation, RootCause
 
 MAX_EDGES = 18
 
@@ -31,9 +31,9 @@ def _front(parts: Parts, workload: Ref) -> Ref:
     return ref_of(svcs[0]) if svcs else workload
 
 
-def _upstream(parts: Parts, start: Ref) -> list[Propagation]:
+def _upstream(parts: Parts, start: Ref) -> list[TruthPropagation]:
     """Edges from `start` to every caller that depends on it, breadth-first, up to the entry."""
-    edges: list[Propagation] = []
+    edges: list[TruthPropagation] = []
     queue, seen = [start], {start}
     while queue and len(edges) < MAX_EDGES:
         current = queue.pop(0)
@@ -51,7 +51,7 @@ def _upstream(parts: Parts, start: Ref) -> list[Propagation]:
                 effect = f"{caller.name} answers {status or 'errors'} to its callers"
             else:
                 effect = f"{caller.name} degrades ({current.name} is optional)"
-            edge = Propagation(source=str(current), target=str(caller),
+            edge = TruthPropagation(source=str(current), target=str(caller),
                                condition=f"calls from {dep.caller.name} to {current.name} fail", effect=effect)
             if all((e.source, e.target) != (edge.source, edge.target) for e in edges):
                 edges.append(edge)
@@ -70,14 +70,14 @@ def truth_for(parts: Parts, fault: Fault, impact: Impact) -> GroundTruth:
     elif impact.root.kind in ("Deployment", "StatefulSet"):
         aliases += component_aliases(parts, impact.root)
     group = list(dict.fromkeys(aliases))
-    edges: list[Propagation] = []
+    edges: list[TruthPropagation] = []
     if impact.impacted is not None and impact.impacted != impact.root:
-        edges.append(Propagation(source=root, target=str(impact.impacted), condition=impact.condition,
+        edges.append(TruthPropagation(source=root, target=str(impact.impacted), condition=impact.condition,
                                  effect=impact.effect))
     start = impact.impacted or impact.root
     edges += _upstream(parts, start) if start.kind == "Service" else []
     return GroundTruth(
-        rootCauses=[RootCause(entity=root, category=fault.category, condition=impact.condition)],
+        rootCauses=[TruthRootCause(entity=root, category=fault.category, condition=impact.condition)],
         aliases=[group] if len(group) > 1 else [],
         propagation=edges[:MAX_EDGES],
     )

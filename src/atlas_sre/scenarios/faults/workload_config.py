@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from atlas_sre.scenarios.faults.base import Fault, FaultArgs, FaultError, Impact, Parts, Ref, Signature, ref_of
+from atlas_sre.scenarios.faults.base import FaultArgs, FaultError, Impact, Parts, Ref, Signature, fault, ref_of
 from atlas_sre.scenarios.faults.common import (
     behaviour,
     calling_workloads,
@@ -13,6 +13,7 @@ from atlas_sre.scenarios.faults.common import (
     main_container,
     restart,
     serving_workloads,
+    workload_refs,
 )
 from atlas_sre.scenarios.faults.topology import dependencies, pod_spec, workloads
 
@@ -29,7 +30,23 @@ def _address_deps(parts: Parts, target: Ref) -> list:
     return [d for d in dependencies(parts, parts.require(target)) if d.env and d.call.required]
 
 
-def _apply_env(parts: Parts, target: Ref, args: EnvArgs, rng: random.Random) -> Impact:
+def _draw_env(parts: Parts, target: Ref, rng: random.Random) -> dict[str, object]:
+    d = rng.choice(_address_deps(parts, target))
+    value = next(e["value"] for e in main_container(parts.require(target)).get("env") or [] if e["name"] == d.env)
+    host, _, port = str(value).rpartition(":")
+    if rng.random() < 0.7 and port.isdigit():
+        new = f"{host}:{rng.choice([int(port) + 1, 8080 if port != '8080' else 8081, 80])}"
+    else:
+        new = f"{host}-svc:{port}" if host else f"{value}-svc"
+    return {"name": d.env, "value": new}
+
+
+@fault("modified-kubernetes-workload-container-environment-variable",
+       "Overwrite the env var through which a service finds a dependency (wrong port or host).",
+       category="Misconfiguration", args=EnvArgs,
+       candidates=lambda parts: [r for r in calling_workloads(parts) if _address_deps(parts, r)], symptom="errors",
+       signature=ERRORS, draw=_draw_env)
+def MODIFIED_ENV(parts: Parts, target: Ref, args: EnvArgs, rng: random.Random) -> Impact:
     deps = _address_deps(parts, target)
     name = args.name or (deps[0].env if deps else None)
     c = main_container(parts.edit(target), args.container)
@@ -46,26 +63,6 @@ def _apply_env(parts: Parts, target: Ref, args: EnvArgs, rng: random.Random) -> 
                   impacted=front_service(parts, target))
 
 
-def _draw_env(parts: Parts, target: Ref, rng: random.Random) -> dict[str, object]:
-    d = rng.choice(_address_deps(parts, target))
-    value = next(e["value"] for e in main_container(parts.require(target)).get("env") or [] if e["name"] == d.env)
-    host, _, port = str(value).rpartition(":")
-    if rng.random() < 0.7 and port.isdigit():
-        new = f"{host}:{rng.choice([int(port) + 1, 8080 if port != '8080' else 8081, 80])}"
-    else:
-        new = f"{host}-svc:{port}" if host else f"{value}-svc"
-    return {"name": d.env, "value": new}
-
-
-MODIFIED_ENV = Fault(
-    id="modified-kubernetes-workload-container-environment-variable",
-    description="Overwrite the env var through which a service finds a dependency (wrong port or host).",
-    category="Misconfiguration", domain="kubernetes", target_kind="Deployment", args=EnvArgs,
-    apply=_apply_env, symptom="errors", signature=ERRORS, draw=_draw_env,
-    candidates=lambda parts: [r for r in calling_workloads(parts) if _address_deps(parts, r)],
-)
-
-
 class RemoveEnvArgs(FaultArgs):
     container: str | None = None
     name: str | None = None  # default: the first variable the image requires
@@ -77,7 +74,12 @@ def _required_present(parts: Parts, target: Ref) -> list[str]:
     return [r.env for r in behaviour(parts, c).requires if r.env in have]
 
 
-def _apply_remove_env(parts: Parts, target: Ref, args: RemoveEnvArgs, rng: random.Random) -> Impact:
+@fault("removed-kubernetes-workload-container-environment-variable",
+       "Remove an environment variable the process requires at start-up.",
+       category="Misconfiguration", args=RemoveEnvArgs,
+       candidates=lambda parts: [r for r in workload_refs(parts) if _required_present(parts, r)], symptom="crashloop",
+       signature=Signature(alerts=("KubePodCrashLooping",), events=("BackOff",), pod=("CrashLoopBackOff", "Error")))
+def REMOVED_ENV(parts: Parts, target: Ref, args: RemoveEnvArgs, rng: random.Random) -> Impact:
     name = args.name or next(iter(_required_present(parts, target)), None)
     c = main_container(parts.edit(target), args.container)
     before = c.get("env") or []
@@ -89,26 +91,18 @@ def _apply_remove_env(parts: Parts, target: Ref, args: RemoveEnvArgs, rng: rando
                   "containers exit at start and crash-loop")
 
 
-REMOVED_ENV = Fault(
-    id="removed-kubernetes-workload-container-environment-variable",
-    description="Remove an environment variable the process requires at start-up.",
-    category="Misconfiguration", domain="kubernetes", target_kind="Deployment", args=RemoveEnvArgs,
-    apply=_apply_remove_env, symptom="crashloop",
-    candidates=lambda parts: [r for r in workloads_refs(parts) if _required_present(parts, r)],
-    signature=Signature(alerts=("KubePodCrashLooping",), events=("BackOff",), pod=("CrashLoopBackOff", "Error")),
-)
-
-
-def workloads_refs(parts: Parts) -> list[Ref]:
-    return sorted((ref_of(w) for w in workloads(parts) if (w["spec"].get("replicas", 1) or 0) > 0), key=str)
-
-
 class ConfigMapRefArgs(FaultArgs):
     configMap: str | None = None  # default: `<workload>-flags`, which does not exist
     key: str = "FEATURE_FLAGS"
 
 
-def _apply_cm_ref(parts: Parts, target: Ref, args: ConfigMapRefArgs, rng: random.Random) -> Impact:
+@fault("nonexistent-kubernetes-workload-configmap-reference", "Source an env var from a ConfigMap that does not exist.",
+       category="Misconfiguration", args=ConfigMapRefArgs, candidates=serving_workloads, symptom="rollout",
+       signature=Signature(alerts=("KubeContainerWaiting", "KubePodNotReady"), events=("Failed",),
+                           pod=("CreateContainerConfigError",)),
+       draw=lambda parts, target, rng: {"configMap": f"{target.name}-{rng.choice(['flags', 'config', 'settings'])}",
+                                        "key": rng.choice(["FEATURE_FLAGS", "LOG_LEVEL", "APP_CONFIG"])})
+def MISSING_CONFIGMAP(parts: Parts, target: Ref, args: ConfigMapRefArgs, rng: random.Random) -> Impact:
     cm = args.configMap or f"{target.name}-flags"
     if parts.find(Ref("ConfigMap", cm, target.namespace)) is not None:
         raise FaultError(f"fault nonexistent-kubernetes-workload-configmap-reference: ConfigMap {cm!r} exists")
@@ -116,18 +110,6 @@ def _apply_cm_ref(parts: Parts, target: Ref, args: ConfigMapRefArgs, rng: random
     c.setdefault("env", []).append({"name": args.key, "valueFrom": {"configMapKeyRef": {"name": cm, "key": args.key}}})
     return Impact(target, f"container {c['name']} takes {args.key} from ConfigMap {cm}, which does not exist",
                   "new pods stuck in CreateContainerConfigError")
-
-
-MISSING_CONFIGMAP = Fault(
-    id="nonexistent-kubernetes-workload-configmap-reference",
-    description="Source an env var from a ConfigMap that does not exist.",
-    category="Misconfiguration", domain="kubernetes", target_kind="Deployment", args=ConfigMapRefArgs,
-    apply=_apply_cm_ref, candidates=serving_workloads, symptom="rollout",
-    draw=lambda parts, target, rng: {"configMap": f"{target.name}-{rng.choice(['flags', 'config', 'settings'])}",
-                                     "key": rng.choice(["FEATURE_FLAGS", "LOG_LEVEL", "APP_CONFIG"])},
-    signature=Signature(alerts=("KubeContainerWaiting", "KubePodNotReady"), events=("Failed",),
-                        pod=("CreateContainerConfigError",)),
-)
 
 
 class SecretArgs(FaultArgs):
@@ -151,7 +133,18 @@ def _consumers(parts: Parts, secret: Ref) -> list[tuple[Ref, str, str]]:
     return out
 
 
-def _apply_secret(parts: Parts, target: Ref, args: SecretArgs, rng: random.Random) -> Impact:
+def _secret_targets(parts: Parts) -> list[Ref]:
+    return sorted((ref_of(s) for s in parts.manifests if s.get("kind") == "Secret" and _consumers(parts, ref_of(s))),
+                  key=str)
+
+
+@fault("corrupted-kubernetes-secret-credentials",
+       "Overwrite the credentials in a Secret; its consumers restart and fail to authenticate.",
+       category="Misconfiguration", args=SecretArgs, target_kind="Secret", candidates=_secret_targets,
+       symptom="crashloop",
+       signature=Signature(alerts=("KubePodCrashLooping",), events=("BackOff",), pod=("CrashLoopBackOff", "Error")),
+       draw=lambda parts, target, rng: {"value": rng.choice(["changeme", "password123", "REPLACE_ME", ""])})
+def CORRUPTED_SECRET(parts: Parts, target: Ref, args: SecretArgs, rng: random.Random) -> Impact:
     consumers = _consumers(parts, target)
     if not consumers:
         raise FaultError(f"fault corrupted-kubernetes-secret-credentials: no workload checks {target}")
@@ -167,26 +160,15 @@ def _apply_secret(parts: Parts, target: Ref, args: SecretArgs, rng: random.Rando
                   "to authenticate and exit", "consumer pods crash-loop", related=[first], component=first)
 
 
-def _secret_targets(parts: Parts) -> list[Ref]:
-    return sorted((ref_of(s) for s in parts.manifests if s.get("kind") == "Secret" and _consumers(parts, ref_of(s))),
-                  key=str)
-
-
-CORRUPTED_SECRET = Fault(
-    id="corrupted-kubernetes-secret-credentials",
-    description="Overwrite the credentials in a Secret; its consumers restart and fail to authenticate.",
-    category="Misconfiguration", domain="kubernetes", target_kind="Secret", args=SecretArgs,
-    apply=_apply_secret, candidates=_secret_targets, symptom="crashloop",
-    draw=lambda parts, target, rng: {"value": rng.choice(["changeme", "password123", "REPLACE_ME", ""])},
-    signature=Signature(alerts=("KubePodCrashLooping",), events=("BackOff",), pod=("CrashLoopBackOff", "Error")),
-)
-
-
 class DnsArgs(FaultArgs):
     nameserver: str = "10.96.0.53"  # nothing answers DNS there
 
 
-def _apply_dns(parts: Parts, target: Ref, args: DnsArgs, rng: random.Random) -> Impact:
+@fault("failing-name-resolution-kubernetes-workload-dns-policy",
+       "Give the pods a DNS policy whose nameserver does not answer, so no dependency resolves.",
+       category="Network", args=DnsArgs, candidates=calling_workloads, symptom="errors", signature=ERRORS,
+       draw=lambda parts, target, rng: {"nameserver": rng.choice(["10.96.0.53", "169.254.20.11", "10.0.0.2"])})
+def DNS_POLICY(parts: Parts, target: Ref, args: DnsArgs, rng: random.Random) -> Impact:
     spec = pod_spec(parts.edit(target))
     spec["dnsPolicy"] = "None"
     ns = target.namespace
@@ -197,13 +179,5 @@ def _apply_dns(parts: Parts, target: Ref, args: DnsArgs, rng: random.Random) -> 
                   f"{target.name} cannot resolve any dependency", f"{target.name} fails every call it makes",
                   impacted=front_service(parts, target))
 
-
-DNS_POLICY = Fault(
-    id="failing-name-resolution-kubernetes-workload-dns-policy",
-    description="Give the pods a DNS policy whose nameserver does not answer, so no dependency resolves.",
-    category="Network", domain="kubernetes", target_kind="Deployment", args=DnsArgs,
-    apply=_apply_dns, candidates=calling_workloads, symptom="errors", signature=ERRORS,
-    draw=lambda parts, target, rng: {"nameserver": rng.choice(["10.96.0.53", "169.254.20.11", "10.0.0.2"])},
-)
 
 FAULTS = [MODIFIED_ENV, REMOVED_ENV, MISSING_CONFIGMAP, CORRUPTED_SECRET, DNS_POLICY]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from atlas_sre.scenarios.faults.base import Fault, FaultArgs, FaultError, Impact, Parts, Ref, Signature
+from atlas_sre.scenarios.faults.base import FaultArgs, FaultError, Impact, Parts, Ref, Signature, fault
 from atlas_sre.scenarios.faults.common import behaviour, bump_tag, main_container, pick, serving_workloads
 from atlas_sre.scenarios.faults.quantity import mebibytes
 from atlas_sre.sim.images import ExitBehaviour
@@ -29,7 +29,21 @@ def _typo(image: str, rng: random.Random) -> str:
     return f"{'/'.join(path)}:{tag}"
 
 
-def _apply_image(parts: Parts, target: Ref, args: ImageArgs, rng: random.Random) -> Impact:
+def _draw_image(parts: Parts, target: Ref, rng: random.Random) -> dict[str, object]:
+    image = main_container(parts.require(target))["image"]
+    bad = _typo(image, rng)
+    while bad in parts.registry or bad == image:
+        bad = bump_tag(bad, rng)
+    return {"image": bad}
+
+
+@fault("nonexistent-kubernetes-workload-container-image",
+       "Roll out a container image reference that does not exist in the registry.",
+       category="Change", args=ImageArgs, candidates=serving_workloads, symptom="rollout",
+       signature=Signature(alerts=("KubePodNotReady", "KubeContainerWaiting"), events=("Failed", "BackOff"),
+                           pod=("ErrImagePull", "ImagePullBackOff")),
+       draw=_draw_image)
+def NONEXISTENT_IMAGE(parts: Parts, target: Ref, args: ImageArgs, rng: random.Random) -> Impact:
     c = main_container(parts.edit(target), args.container)
     old = c["image"]
     bad = args.image or bump_tag(old, rng)
@@ -39,24 +53,6 @@ def _apply_image(parts: Parts, target: Ref, args: ImageArgs, rng: random.Random)
     return Impact(target, f"container {c['name']} references image {bad}, which does not exist (was {old})",
                   "new pods stuck in ImagePullBackOff; the rollout stalls")
 
-
-def _draw_image(parts: Parts, target: Ref, rng: random.Random) -> dict[str, object]:
-    image = main_container(parts.require(target))["image"]
-    bad = _typo(image, rng)
-    while bad in parts.registry or bad == image:
-        bad = bump_tag(bad, rng)
-    return {"image": bad}
-
-
-NONEXISTENT_IMAGE = Fault(
-    id="nonexistent-kubernetes-workload-container-image",
-    description="Roll out a container image reference that does not exist in the registry.",
-    category="Change", domain="kubernetes", target_kind="Deployment", args=ImageArgs,
-    apply=_apply_image, candidates=serving_workloads, draw=_draw_image, symptom="rollout",
-    signature=Signature(alerts=("KubePodNotReady", "KubeContainerWaiting"), events=("Failed", "BackOff"),
-                        pod=("ErrImagePull", "ImagePullBackOff")),
-)
-
 BAD_COMMANDS = ["/app/start.sh", "/usr/local/bin/run-server", "./server", "/docker-entrypoint.sh", "start-app"]
 
 
@@ -65,7 +61,19 @@ class CommandArgs(FaultArgs):
     command: list[str] | None = None  # default: an executable the image does not contain
 
 
-def _apply_command(parts: Parts, target: Ref, args: CommandArgs, rng: random.Random) -> Impact:
+def _draw_command(parts: Parts, target: Ref, rng: random.Random) -> dict[str, object]:
+    c = main_container(parts.require(target))
+    exe = behaviour(parts, c).executables()
+    return {"command": [pick(rng, [x for x in BAD_COMMANDS if x not in exe])]}
+
+
+@fault("invalid-kubernetes-workload-container-command",
+       "Set a container command that the image does not contain, so the container cannot start.",
+       category="Misconfiguration", args=CommandArgs, candidates=serving_workloads, symptom="crashloop",
+       signature=Signature(alerts=("KubePodCrashLooping", "KubePodNotReady"), events=("BackOff",),
+                           pod=("CrashLoopBackOff", "RunContainerError", "StartError")),
+       draw=_draw_command)
+def INVALID_COMMAND(parts: Parts, target: Ref, args: CommandArgs, rng: random.Random) -> Impact:
     c = main_container(parts.edit(target), args.container)
     exe = behaviour(parts, c).executables()
     command = args.command or [next(x for x in BAD_COMMANDS if x not in exe)]
@@ -74,22 +82,6 @@ def _apply_command(parts: Parts, target: Ref, args: CommandArgs, rng: random.Ran
     c["command"] = command
     return Impact(target, f"container {c['name']} command {command[0]} is not present in image {c['image']}",
                   "containers fail to start (StartError) and crash-loop")
-
-
-def _draw_command(parts: Parts, target: Ref, rng: random.Random) -> dict[str, object]:
-    c = main_container(parts.require(target))
-    exe = behaviour(parts, c).executables()
-    return {"command": [pick(rng, [x for x in BAD_COMMANDS if x not in exe])]}
-
-
-INVALID_COMMAND = Fault(
-    id="invalid-kubernetes-workload-container-command",
-    description="Set a container command that the image does not contain, so the container cannot start.",
-    category="Misconfiguration", domain="kubernetes", target_kind="Deployment", args=CommandArgs,
-    apply=_apply_command, candidates=serving_workloads, draw=_draw_command, symptom="crashloop",
-    signature=Signature(alerts=("KubePodCrashLooping", "KubePodNotReady"), events=("BackOff",),
-                        pod=("CrashLoopBackOff", "RunContainerError", "StartError")),
-)
 
 
 def _panic_line(entrypoint: list[str]) -> str:
@@ -120,7 +112,12 @@ def _release(parts: Parts, target: Ref, args: ReleaseArgs, rng: random.Random) -
     return c, old, new
 
 
-def _apply_panic(parts: Parts, target: Ref, args: ReleaseArgs, rng: random.Random) -> Impact:
+@fault("crashing-kubernetes-workload-release", "Roll out a new image version whose process crashes right after start.",
+       category="Change", args=ReleaseArgs, candidates=serving_workloads, symptom="crashloop",
+       signature=Signature(alerts=("KubePodCrashLooping", "KubePodNotReady"), events=("BackOff",),
+                           pod=("CrashLoopBackOff", "Error")),
+       draw=lambda parts, target, rng: {"tag": bump_tag(main_container(parts.require(target))["image"], rng)})
+def PANICKING_RELEASE(parts: Parts, target: Ref, args: ReleaseArgs, rng: random.Random) -> Impact:
     c, old, new = _release(parts, target, args, rng)
     b = behaviour(parts, c).model_copy(deep=True)
     b.exit = ExitBehaviour(code=2 if "panic" in _panic_line(b.entrypoint) else 1, afterSeconds=2.0,
@@ -131,22 +128,18 @@ def _apply_panic(parts: Parts, target: Ref, args: ReleaseArgs, rng: random.Rando
                   "new pods crash-loop; the rollout stalls")
 
 
-PANICKING_RELEASE = Fault(
-    id="crashing-kubernetes-workload-release",
-    description="Roll out a new image version whose process crashes right after start.",
-    category="Change", domain="kubernetes", target_kind="Deployment", args=ReleaseArgs,
-    apply=_apply_panic, candidates=serving_workloads, symptom="crashloop",
-    draw=lambda parts, target, rng: {"tag": bump_tag(main_container(parts.require(target))["image"], rng)},
-    signature=Signature(alerts=("KubePodCrashLooping", "KubePodNotReady"), events=("BackOff",),
-                        pod=("CrashLoopBackOff", "Error")),
-)
-
-
 class LeakArgs(ReleaseArgs):
     minutesToLimit: float = 8.0  # how fast the leak reaches the memory limit
 
 
-def _apply_leak(parts: Parts, target: Ref, args: LeakArgs, rng: random.Random) -> Impact:
+@fault("memory-leak-kubernetes-workload-release",
+       "Roll out a new image version that leaks memory until the container limit kills it.",
+       category="Resource Saturation", args=LeakArgs, candidates=serving_workloads, symptom="crashloop",
+       signature=Signature(alerts=("KubePodCrashLooping", "KubeDeploymentReplicasMismatch", "KubePodNotReady"),
+                           events=("BackOff",), pod=("OOMKilled", "CrashLoopBackOff")),
+       draw=lambda parts, target, rng: {"tag": bump_tag(main_container(parts.require(target))["image"], rng),
+                                        "minutesToLimit": float(rng.choice([4, 6, 8, 12]))})
+def MEMORY_LEAK(parts: Parts, target: Ref, args: LeakArgs, rng: random.Random) -> Impact:
     c, old, new = _release(parts, target, args, rng)
     limit = mebibytes(((c.get("resources") or {}).get("limits") or {}).get("memory"))
     if not limit:
@@ -158,16 +151,5 @@ def _apply_leak(parts: Parts, target: Ref, args: LeakArgs, rng: random.Random) -
     return Impact(target, f"release {new} (was {old}) leaks ~{b.usage.memoryGrowthMiPerMin} MiB/min and is "
                   f"OOMKilled at its {limit}Mi limit", "pods restart repeatedly (OOMKilled)")
 
-
-MEMORY_LEAK = Fault(
-    id="memory-leak-kubernetes-workload-release",
-    description="Roll out a new image version that leaks memory until the container limit kills it.",
-    category="Resource Saturation", domain="kubernetes", target_kind="Deployment", args=LeakArgs,
-    apply=_apply_leak, candidates=serving_workloads, symptom="crashloop",
-    draw=lambda parts, target, rng: {"tag": bump_tag(main_container(parts.require(target))["image"], rng),
-                                     "minutesToLimit": float(rng.choice([4, 6, 8, 12]))},
-    signature=Signature(alerts=("KubePodCrashLooping", "KubeDeploymentReplicasMismatch", "KubePodNotReady"),
-                        events=("BackOff",), pod=("OOMKilled", "CrashLoopBackOff")),
-)
 
 FAULTS = [NONEXISTENT_IMAGE, INVALID_COMMAND, PANICKING_RELEASE, MEMORY_LEAK]

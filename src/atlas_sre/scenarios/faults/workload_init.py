@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from atlas_sre.scenarios.faults.base import Fault, FaultArgs, Impact, Parts, Ref, Signature
+from atlas_sre.scenarios.faults.base import FaultArgs, Impact, Parts, Ref, Signature, fault
 from atlas_sre.scenarios.faults.common import serving_workloads
 from atlas_sre.scenarios.faults.topology import dependencies, pod_spec
 from atlas_sre.sim.images import ExitBehaviour, ImageBehaviour, LogTemplates, Usage
@@ -19,7 +19,13 @@ class CrashInitArgs(FaultArgs):
     line: int = 14  # the line of the malformed config the tool chokes on
 
 
-def _apply_crash(parts: Parts, target: Ref, args: CrashInitArgs, rng: random.Random) -> Impact:
+@fault("crashing-kubernetes-workload-init-container",
+       "Add an init container that fails on a malformed configuration file.",
+       category="Misconfiguration", args=CrashInitArgs, candidates=serving_workloads, symptom="crashloop",
+       signature=Signature(alerts=("KubePodCrashLooping", "KubeContainerWaiting", "KubePodNotReady"),
+                           events=("BackOff",), pod=("Init:CrashLoopBackOff", "Init:Error")),
+       draw=lambda parts, target, rng: {"line": rng.randrange(3, 60)})
+def CRASHING_INIT(parts: Parts, target: Ref, args: CrashInitArgs, rng: random.Random) -> Impact:
     log = f"Error: bad file '/config/app.yaml': yaml: line {args.line}: did not find expected key"
     parts.add_image(YQ, ImageBehaviour(entrypoint=["yq"], binaries=["yq", "sh"], usage=Usage(memoryMi=8, cpuMilli=5),
                                        exit=ExitBehaviour(code=1, afterSeconds=1.0, log=log)))
@@ -30,17 +36,6 @@ def _apply_crash(parts: Parts, target: Ref, args: CrashInitArgs, rng: random.Ran
         "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "64Mi"}}})
     return Impact(target, f"init container {args.name} exits 1 on a malformed /config/app.yaml (line {args.line})",
                   "pods stuck in Init:CrashLoopBackOff")
-
-
-CRASHING_INIT = Fault(
-    id="crashing-kubernetes-workload-init-container",
-    description="Add an init container that fails on a malformed configuration file.",
-    category="Misconfiguration", domain="kubernetes", target_kind="Deployment", args=CrashInitArgs,
-    apply=_apply_crash, candidates=serving_workloads, symptom="crashloop",
-    draw=lambda parts, target, rng: {"line": rng.randrange(3, 60)},
-    signature=Signature(alerts=("KubePodCrashLooping", "KubeContainerWaiting", "KubePodNotReady"),
-                        events=("BackOff",), pod=("Init:CrashLoopBackOff", "Init:Error")),
-)
 
 
 class HangInitArgs(FaultArgs):
@@ -54,7 +49,12 @@ def _default_wait(parts: Parts, target: Ref) -> str:
     return f"{target.name}-db:5432"
 
 
-def _apply_hang(parts: Parts, target: Ref, args: HangInitArgs, rng: random.Random) -> Impact:
+@fault("hanging-kubernetes-workload-init-container",
+       "Add an init container that waits forever for an address nothing serves.",
+       category="Misconfiguration", args=HangInitArgs, candidates=serving_workloads, symptom="pending",
+       signature=Signature(alerts=("KubeContainerWaiting", "KubePodNotReady"), pod=("PodInitializing",)),
+       draw=lambda parts, target, rng: {"waitFor": _default_wait(parts, target)})
+def HANGING_INIT(parts: Parts, target: Ref, args: HangInitArgs, rng: random.Random) -> Impact:
     wait = args.waitFor or _default_wait(parts, target)
     host, _, port = wait.partition(":")
     parts.add_image(BUSYBOX, ImageBehaviour(entrypoint=["sh"], binaries=["sh", "nc", "sleep", "nslookup"],
@@ -69,14 +69,5 @@ def _apply_hang(parts: Parts, target: Ref, args: HangInitArgs, rng: random.Rando
     return Impact(target, f"init container {name} waits for {wait}, which never answers, so the app never starts",
                   "pods stuck in Init:0/1")
 
-
-HANGING_INIT = Fault(
-    id="hanging-kubernetes-workload-init-container",
-    description="Add an init container that waits forever for an address nothing serves.",
-    category="Misconfiguration", domain="kubernetes", target_kind="Deployment", args=HangInitArgs,
-    apply=_apply_hang, candidates=serving_workloads, symptom="pending",
-    draw=lambda parts, target, rng: {"waitFor": _default_wait(parts, target)},
-    signature=Signature(alerts=("KubeContainerWaiting", "KubePodNotReady"), pod=("PodInitializing",)),
-)
 
 FAULTS = [CRASHING_INIT, HANGING_INIT]

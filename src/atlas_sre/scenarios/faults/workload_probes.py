@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import random
 
-from atlas_sre.scenarios.faults.base import Fault, FaultArgs, Impact, Parts, Ref, Signature
+from atlas_sre.scenarios.faults.base import Fault, FaultArgs, Impact, Parts, Ref, Signature, fault
 from atlas_sre.scenarios.faults.common import behaviour, listen_port, main_container, serving_workloads
 
 WRONG_PATHS = ["/ready", "/healthz", "/actuator/health", "/status", "/api/ready"]
+NOT_READY = Signature(alerts=("KubePodNotReady",), events=("Unhealthy",), pod=("NotReady",))
+RESTARTED = Signature(alerts=("KubePodCrashLooping", "KubePodNotReady"), events=("Unhealthy", "Killing"),
+                      pod=("CrashLoopBackOff", "NotReady"))
 
 
 class ProbeArgs(FaultArgs):
@@ -44,18 +47,6 @@ def _draw(parts: Parts, target: Ref, rng: random.Random) -> dict[str, object]:
     return {"path": b.health.path if b.health else "/health", "port": port + rng.choice([1, 10, 1000])}
 
 
-def _apply_readiness(parts: Parts, target: Ref, args: ProbeArgs, rng: random.Random) -> Impact:
-    name, path, port = _probe(parts, target, args, "readinessProbe")
-    return Impact(target, f"readiness probe of {name} checks {path} on port {port}, which never answers 200",
-                  "new pods never become Ready; the rollout stalls")
-
-
-def _apply_liveness(parts: Parts, target: Ref, args: ProbeArgs, rng: random.Random) -> Impact:
-    name, path, port = _probe(parts, target, args, "livenessProbe")
-    return Impact(target, f"liveness probe of {name} checks {path} on port {port}, which never answers 200, "
-                  "so the kubelet keeps restarting it", "containers restarted by the kubelet, crash-looping")
-
-
 def _has_port(parts: Parts) -> list[Ref]:
     out = []
     for ref in serving_workloads(parts):
@@ -65,21 +56,25 @@ def _has_port(parts: Parts) -> list[Ref]:
     return out
 
 
-READINESS = Fault(
-    id="misconfigured-kubernetes-workload-container-readiness-probe",
-    description="Point the readiness probe at a path or port the process does not serve.",
-    category="Misconfiguration", domain="kubernetes", target_kind="Deployment", args=ProbeArgs,
-    apply=_apply_readiness, candidates=_has_port, draw=_draw, symptom="rollout",
-    signature=Signature(alerts=("KubePodNotReady",), events=("Unhealthy",), pod=("NotReady",)),
-)
+def _probe_fault(field: str, symptom: str, signature: Signature, effect: str, why: str = "") -> Fault:
+    """The readiness and liveness faults differ only in which probe they break and what that does."""
+    kind = field.removesuffix("Probe")
 
-LIVENESS = Fault(
-    id="misconfigured-kubernetes-workload-container-liveness-probe",
-    description="Point the liveness probe at a path or port the process does not serve.",
-    category="Misconfiguration", domain="kubernetes", target_kind="Deployment", args=ProbeArgs,
-    apply=_apply_liveness, candidates=_has_port, draw=_draw, symptom="crashloop",
-    signature=Signature(alerts=("KubePodCrashLooping", "KubePodNotReady"), events=("Unhealthy", "Killing"),
-                        pod=("CrashLoopBackOff", "NotReady")),
-)
+    @fault(f"misconfigured-kubernetes-workload-container-{kind}-probe",
+           f"Point the {kind} probe at a path or port the process does not serve.",
+           category="Misconfiguration", args=ProbeArgs, candidates=_has_port, symptom=symptom,
+           signature=signature, draw=_draw)
+    def apply(parts: Parts, target: Ref, args: ProbeArgs, rng: random.Random) -> Impact:
+        name, path, port = _probe(parts, target, args, field)
+        return Impact(target, f"{kind} probe of {name} checks {path} on port {port}, which never answers 200{why}",
+                      effect)
+
+    return apply
+
+
+READINESS = _probe_fault("readinessProbe", "rollout", NOT_READY, "new pods never become Ready; the rollout stalls")
+LIVENESS = _probe_fault("livenessProbe", "crashloop", RESTARTED, "containers restarted by the kubelet, crash-looping",
+                        why=", so the kubelet keeps restarting it")
+
 
 FAULTS = [READINESS, LIVENESS]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import random
 
-from atlas_sre.scenarios.faults.base import Fault, FaultArgs, FaultError, Impact, Parts, Ref, Signature
+from atlas_sre.scenarios.faults.base import FaultArgs, FaultError, Impact, Parts, Ref, Signature, fault
 from atlas_sre.scenarios.faults.capacity import (
     allocatable,
     node_names,
@@ -26,7 +26,17 @@ class ResourcesArgs(FaultArgs):
     memoryLimit: str | None = None  # default: about half of what the process uses
 
 
-def _apply_oom(parts: Parts, target: Ref, args: ResourcesArgs, rng: random.Random) -> Impact:
+def _draw_oom(parts: Parts, target: Ref, rng: random.Random) -> dict[str, object]:
+    usage = behaviour(parts, main_container(parts.require(target))).usage.memoryMi
+    return {"memoryLimit": f"{max(8, int(usage * rng.choice([0.3, 0.5, 0.6])))}Mi"}
+
+
+@fault("insufficient-kubernetes-workload-container-resources",
+       "Lower a container's memory limit below its working set, so it is OOMKilled.",
+       category="Resource Saturation", args=ResourcesArgs, candidates=serving_workloads, symptom="crashloop",
+       signature=Signature(alerts=("KubePodCrashLooping",), events=("BackOff",), pod=("OOMKilled", "CrashLoopBackOff")),
+       draw=_draw_oom)
+def INSUFFICIENT_RESOURCES(parts: Parts, target: Ref, args: ResourcesArgs, rng: random.Random) -> Impact:
     c = main_container(parts.edit(target), args.container)
     usage = behaviour(parts, c).usage.memoryMi
     limit = args.memoryLimit or f"{max(8, int(usage * 0.5))}Mi"
@@ -41,26 +51,21 @@ def _apply_oom(parts: Parts, target: Ref, args: ResourcesArgs, rng: random.Rando
                   "containers are OOMKilled and crash-loop")
 
 
-def _draw_oom(parts: Parts, target: Ref, rng: random.Random) -> dict[str, object]:
-    usage = behaviour(parts, main_container(parts.require(target))).usage.memoryMi
-    return {"memoryLimit": f"{max(8, int(usage * rng.choice([0.3, 0.5, 0.6])))}Mi"}
-
-
-INSUFFICIENT_RESOURCES = Fault(
-    id="insufficient-kubernetes-workload-container-resources",
-    description="Lower a container's memory limit below its working set, so it is OOMKilled.",
-    category="Resource Saturation", domain="kubernetes", target_kind="Deployment", args=ResourcesArgs,
-    apply=_apply_oom, candidates=serving_workloads, draw=_draw_oom, symptom="crashloop",
-    signature=Signature(alerts=("KubePodCrashLooping",), events=("BackOff",), pod=("OOMKilled", "CrashLoopBackOff")),
-)
-
-
 class QuotaArgs(FaultArgs):
     name: str = "compute-resources"
     resource: str = "pods"  # pods | requests.cpu | requests.memory
 
 
-def _apply_quota(parts: Parts, target: Ref, args: QuotaArgs, rng: random.Random) -> Impact:
+# `pods` by default: a count means the same whether or not admission sees the injected sidecar.
+
+
+@fault("insufficient-kubernetes-resource-quota",
+       "Add a ResourceQuota at the namespace's current usage, then roll the workload: new pods are refused.",
+       category="Resource Unavailable", args=QuotaArgs, candidates=serving_workloads, symptom="rollout",
+       signature=Signature(alerts=("KubeDeploymentReplicasMismatch", "KubeDeploymentRolloutStuck",
+                                   "KubeQuotaFullyUsed"), events=("FailedCreate",)),
+       draw=lambda parts, target, rng: {"name": pick(rng, ["compute-resources", "team-quota", "namespace-limits"])})
+def INSUFFICIENT_QUOTA(parts: Parts, target: Ref, args: QuotaArgs, rng: random.Random) -> Impact:
     ns = target.namespace or "default"
     if args.resource == "pods":
         hard = str(pod_count(parts, ns))
@@ -81,18 +86,6 @@ def _apply_quota(parts: Parts, target: Ref, args: QuotaArgs, rng: random.Random)
                   component=target)
 
 
-INSUFFICIENT_QUOTA = Fault(
-    id="insufficient-kubernetes-resource-quota",
-    description="Add a ResourceQuota at the namespace's current usage, then roll the workload: new pods are refused.",
-    category="Resource Unavailable", domain="kubernetes", target_kind="Deployment", args=QuotaArgs,
-    apply=_apply_quota, candidates=serving_workloads, symptom="rollout",
-    # `pods` by default: a count means the same whether or not admission sees the injected sidecar.
-    draw=lambda parts, target, rng: {"name": pick(rng, ["compute-resources", "team-quota", "namespace-limits"])},
-    signature=Signature(alerts=("KubeDeploymentReplicasMismatch", "KubeDeploymentRolloutStuck",
-                                "KubeQuotaFullyUsed"), events=("FailedCreate",)),
-)
-
-
 class HpaArgs(FaultArgs):
     name: str | None = None
     minReplicas: int | None = None  # default: maxReplicas (the autoscaler can only scale up to it)
@@ -100,7 +93,16 @@ class HpaArgs(FaultArgs):
     averageUtilization: int = 1  # target CPU utilisation in percent
 
 
-def _apply_hpa(parts: Parts, target: Ref, args: HpaArgs, rng: random.Random) -> Impact:
+@fault("misconfigured-kubernetes-horizontal-pod-autoscaler",
+       "An HPA with a 1% CPU target and a huge maxReplicas scales the workload beyond cluster capacity.",
+       category="Misconfiguration", args=HpaArgs,
+       candidates=lambda parts: [r for r in serving_workloads(parts)
+                                                   if pod_request(parts, parts.require(r), "cpu", False) >= 100],
+       symptom="pending",
+       signature=Signature(alerts=("KubeHpaMaxedOut", "KubePodNotReady"), events=("FailedScheduling",),
+                           pod=("Pending",)),
+       draw=lambda parts, target, rng: {"averageUtilization": rng.choice([1, 2, 5])})
+def MISCONFIGURED_HPA(parts: Parts, target: Ref, args: HpaArgs, rng: random.Random) -> Impact:
     w = parts.require(target)
     # Sized on the app containers alone: even if sidecar requests were not counted, the pods overflow.
     per_pod = max(pod_request(parts, w, "cpu", sidecar=False), 50.0)
@@ -123,19 +125,6 @@ def _apply_hpa(parts: Parts, target: Ref, args: HpaArgs, rng: random.Random) -> 
                   "replicas Pending (Insufficient cpu)", component=target)
 
 
-MISCONFIGURED_HPA = Fault(
-    id="misconfigured-kubernetes-horizontal-pod-autoscaler",
-    description="An HPA with a 1% CPU target and a huge maxReplicas scales the workload beyond cluster capacity.",
-    category="Misconfiguration", domain="kubernetes", target_kind="Deployment", args=HpaArgs,
-    apply=_apply_hpa, candidates=lambda parts: [r for r in serving_workloads(parts)
-                                                if pod_request(parts, parts.require(r), "cpu", False) >= 100],
-    symptom="pending",
-    draw=lambda parts, target, rng: {"averageUtilization": rng.choice([1, 2, 5])},
-    signature=Signature(alerts=("KubeHpaMaxedOut", "KubePodNotReady"), events=("FailedScheduling",),
-                        pod=("Pending",)),
-)
-
-
 class PreemptionArgs(FaultArgs):
     batchNamespace: str = "batch"
     batchName: str = "nightly-report-builder"
@@ -143,7 +132,20 @@ class PreemptionArgs(FaultArgs):
     lowPriority: int = -10
 
 
-def _apply_preemption(parts: Parts, target: Ref, args: PreemptionArgs, rng: random.Random) -> Impact:
+def behaviour_for_batch() -> ImageBehaviour:
+    """A CPU-hungry reporting job: it never serves traffic, it only needs the nodes."""
+    return ImageBehaviour(entrypoint=["/usr/bin/report-builder"], usage=Usage(memoryMi=380, cpuMilli=900),
+                          logs=LogTemplates(startup=["INFO report-builder 3.4.1: building 412 partner reports",
+                                                     "INFO worker pool size=16"]))
+
+
+@fault("priority-kubernetes-workload-priority-preemption",
+       "Give the workload a low PriorityClass while a high-priority batch job claims the cluster's CPU.",
+       category="Resource Unavailable", args=PreemptionArgs, candidates=serving_workloads, symptom="pending",
+       signature=Signature(alerts=("KubePodNotReady",), events=("FailedScheduling",), pod=("Pending",)),
+       draw=lambda parts, target, rng: {"batchName": pick(rng, ["nightly-report-builder", "ml-feature-backfill",
+                                                                "invoice-batch"])})
+def PRIORITY_PREEMPTION(parts: Parts, target: Ref, args: PreemptionArgs, rng: random.Random) -> Impact:
     w = parts.edit(target)
     nodes = node_names(parts)
     # Sized on app containers alone: the batch fits beside everything that runs, leaving less than one
@@ -179,22 +181,5 @@ def _apply_preemption(parts: Parts, target: Ref, args: PreemptionArgs, rng: rand
                                                               Ref("PriorityClass", "batch-critical")],
                   component=target)
 
-
-def behaviour_for_batch() -> ImageBehaviour:
-    """A CPU-hungry reporting job: it never serves traffic, it only needs the nodes."""
-    return ImageBehaviour(entrypoint=["/usr/bin/report-builder"], usage=Usage(memoryMi=380, cpuMilli=900),
-                          logs=LogTemplates(startup=["INFO report-builder 3.4.1: building 412 partner reports",
-                                                     "INFO worker pool size=16"]))
-
-
-PRIORITY_PREEMPTION = Fault(
-    id="priority-kubernetes-workload-priority-preemption",
-    description="Give the workload a low PriorityClass while a high-priority batch job claims the cluster's CPU.",
-    category="Resource Unavailable", domain="kubernetes", target_kind="Deployment", args=PreemptionArgs,
-    apply=_apply_preemption, candidates=serving_workloads, symptom="pending",
-    draw=lambda parts, target, rng: {"batchName": pick(rng, ["nightly-report-builder", "ml-feature-backfill",
-                                                             "invoice-batch"])},
-    signature=Signature(alerts=("KubePodNotReady",), events=("FailedScheduling",), pod=("Pending",)),
-)
 
 FAULTS = [INSUFFICIENT_RESOURCES, INSUFFICIENT_QUOTA, MISCONFIGURED_HPA, PRIORITY_PREEMPTION]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from atlas_sre.scenarios.faults.base import Fault, FaultArgs, FaultError, Impact, Parts, Ref, Signature
+from atlas_sre.scenarios.faults.base import FaultArgs, FaultError, Impact, Parts, Ref, Signature, fault
 from atlas_sre.scenarios.faults.capacity import node_names
 from atlas_sre.scenarios.faults.common import main_container, pick, serving_workloads
 from atlas_sre.scenarios.faults.quantity import mebibytes, millicores
@@ -28,7 +28,11 @@ def _missing_node(parts: Parts) -> str:
     return f"{base}{i}"
 
 
-def _apply_node(parts: Parts, target: Ref, args: NodeArgs, rng: random.Random) -> Impact:
+@fault("nonexistent-kubernetes-workload-node",
+       "Pin the workload to a node name (nodeSelector) that is not in the cluster.",
+       category="Misconfiguration", args=NodeArgs, candidates=serving_workloads, symptom="pending", signature=PENDING,
+       draw=lambda parts, target, rng: {"node": _missing_node(parts)})
+def NONEXISTENT_NODE(parts: Parts, target: Ref, args: NodeArgs, rng: random.Random) -> Impact:
     node = args.node or _missing_node(parts)
     if node in node_names(parts):
         raise FaultError(f"fault nonexistent-kubernetes-workload-node: node {node!r} exists")
@@ -37,20 +41,15 @@ def _apply_node(parts: Parts, target: Ref, args: NodeArgs, rng: random.Random) -
                   "new pods Pending (no node matches the selector)")
 
 
-NONEXISTENT_NODE = Fault(
-    id="nonexistent-kubernetes-workload-node",
-    description="Pin the workload to a node name (nodeSelector) that is not in the cluster.",
-    category="Misconfiguration", domain="kubernetes", target_kind="Deployment", args=NodeArgs,
-    apply=_apply_node, candidates=serving_workloads, symptom="pending", signature=PENDING,
-    draw=lambda parts, target, rng: {"node": _missing_node(parts)},
-)
-
-
 class CordonArgs(FaultArgs):
     node: str | None = None  # default: the first node
 
 
-def _apply_cordon(parts: Parts, target: Ref, args: CordonArgs, rng: random.Random) -> Impact:
+@fault("cordoned-kubernetes-worker-node",
+       "Cordon the node a workload is pinned to, so its pods cannot be (re)scheduled.",
+       category="Resource Unavailable", args=CordonArgs, candidates=serving_workloads, symptom="pending",
+       signature=PENDING, draw=lambda parts, target, rng: {"node": pick(rng, node_names(parts))})
+def CORDONED_NODE(parts: Parts, target: Ref, args: CordonArgs, rng: random.Random) -> Impact:
     names = node_names(parts)
     node = args.node or (names[0] if names else None)
     if node not in names:
@@ -67,21 +66,16 @@ def _apply_cordon(parts: Parts, target: Ref, args: CordonArgs, rng: random.Rando
                   related=[target], component=target)
 
 
-CORDONED_NODE = Fault(
-    id="cordoned-kubernetes-worker-node",
-    description="Cordon the node a workload is pinned to, so its pods cannot be (re)scheduled.",
-    category="Resource Unavailable", domain="kubernetes", target_kind="Deployment", args=CordonArgs,
-    apply=_apply_cordon, candidates=serving_workloads, symptom="pending", signature=PENDING,
-    draw=lambda parts, target, rng: {"node": pick(rng, node_names(parts))},
-)
-
-
 class AntiAffinityArgs(FaultArgs):
     replicas: int | None = None  # default: one more than there are nodes
     topologyKey: str = HOSTNAME
 
 
-def _apply_anti(parts: Parts, target: Ref, args: AntiAffinityArgs, rng: random.Random) -> Impact:
+@fault("unschedulable-kubernetes-workload-pod-anti-affinity-rule",
+       "Require one pod per node (pod anti-affinity) while asking for more replicas than nodes.",
+       category="Misconfiguration", args=AntiAffinityArgs, candidates=serving_workloads, symptom="pending",
+       signature=PENDING, draw=lambda parts, target, rng: {"replicas": len(node_names(parts)) + rng.choice([1, 2])})
+def ANTI_AFFINITY(parts: Parts, target: Ref, args: AntiAffinityArgs, rng: random.Random) -> Impact:
     w = parts.edit(target)
     sel = (w["spec"].get("selector") or {}).get("matchLabels") or {}
     replicas = args.replicas or len(node_names(parts)) + 1
@@ -93,20 +87,13 @@ def _apply_anti(parts: Parts, target: Ref, args: AntiAffinityArgs, rng: random.R
                   "pods Pending (anti-affinity cannot be satisfied)")
 
 
-ANTI_AFFINITY = Fault(
-    id="unschedulable-kubernetes-workload-pod-anti-affinity-rule",
-    description="Require one pod per node (pod anti-affinity) while asking for more replicas than nodes.",
-    category="Misconfiguration", domain="kubernetes", target_kind="Deployment", args=AntiAffinityArgs,
-    apply=_apply_anti, candidates=serving_workloads, symptom="pending", signature=PENDING,
-    draw=lambda parts, target, rng: {"replicas": len(node_names(parts)) + rng.choice([1, 2])},
-)
-
-
 class PvcArgs(FaultArgs):
     claimName: str | None = None  # default: the existing claim with a typo, or `<workload>-data`
 
 
-def _apply_pvc(parts: Parts, target: Ref, args: PvcArgs, rng: random.Random) -> Impact:
+@fault("nonexistent-kubernetes-workload-persistent-volume-claim", "Mount a PersistentVolumeClaim that does not exist.",
+       category="Misconfiguration", args=PvcArgs, candidates=serving_workloads, symptom="pending", signature=PENDING)
+def MISSING_PVC(parts: Parts, target: Ref, args: PvcArgs, rng: random.Random) -> Impact:
     w = parts.edit(target)
     spec = pod_spec(w)
     vols = [v for v in spec.get("volumes") or [] if "persistentVolumeClaim" in v]
@@ -123,14 +110,6 @@ def _apply_pvc(parts: Parts, target: Ref, args: PvcArgs, rng: random.Random) -> 
                   "new pods Pending (persistentvolumeclaim not found)")
 
 
-MISSING_PVC = Fault(
-    id="nonexistent-kubernetes-workload-persistent-volume-claim",
-    description="Mount a PersistentVolumeClaim that does not exist.",
-    category="Misconfiguration", domain="kubernetes", target_kind="Deployment", args=PvcArgs,
-    apply=_apply_pvc, candidates=serving_workloads, symptom="pending", signature=PENDING,
-)
-
-
 
 class OversizedArgs(FaultArgs):
     container: str | None = None
@@ -144,7 +123,14 @@ def _largest(parts: Parts, resource: str) -> float:
                 for n in kind_objects(parts, "Node")), default=0.0)
 
 
-def _apply_oversized(parts: Parts, target: Ref, args: OversizedArgs, rng: random.Random) -> Impact:
+@fault("oversized-kubernetes-workload-resource-requests",
+       "Raise a container's resource requests above what any node can allocate.",
+       category="Misconfiguration", args=OversizedArgs, candidates=serving_workloads, symptom="pending",
+       signature=PENDING,
+       draw=lambda parts, target, rng: (
+           {"cpu": f"{int(_largest(parts, 'cpu') * rng.choice([1.25, 1.5, 2]))}m"} if rng.random() < 0.6 else
+           {"memory": f"{int(_largest(parts, 'memory') / 1024 * rng.choice([1.5, 2]))}Gi"}))
+def OVERSIZED_REQUESTS(parts: Parts, target: Ref, args: OversizedArgs, rng: random.Random) -> Impact:
     cpu = args.cpu or (None if args.memory else f"{int(_largest(parts, 'cpu') * 1.5)}m")
     c = main_container(parts.edit(target), args.container)
     res = c.setdefault("resources", {})
@@ -158,15 +144,5 @@ def _apply_oversized(parts: Parts, target: Ref, args: OversizedArgs, rng: random
     return Impact(target, f"container {c['name']} requests {' and '.join(asked)}, more than any node can allocate",
                   "new pods Pending (Insufficient resources)")
 
-
-OVERSIZED_REQUESTS = Fault(
-    id="oversized-kubernetes-workload-resource-requests",
-    description="Raise a container's resource requests above what any node can allocate.",
-    category="Misconfiguration", domain="kubernetes", target_kind="Deployment", args=OversizedArgs,
-    apply=_apply_oversized, candidates=serving_workloads, symptom="pending", signature=PENDING,
-    draw=lambda parts, target, rng: ({"cpu": f"{int(_largest(parts, 'cpu') * rng.choice([1.25, 1.5, 2]))}m"}
-                                     if rng.random() < 0.6 else
-                                     {"memory": f"{int(_largest(parts, 'memory') / 1024 * rng.choice([1.5, 2]))}Gi"}),
-)
 
 FAULTS = [NONEXISTENT_NODE, CORDONED_NODE, ANTI_AFFINITY, MISSING_PVC, OVERSIZED_REQUESTS]

@@ -18,27 +18,16 @@ and not listed.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
+from atlas_sre.kube.labels import map_matches
+from atlas_sre.kube.quantity import parse_quantity
 from atlas_sre.sim.clock import SimClock, parse_time
-from atlas_sre.sim.mesh.world import subset_of
 from atlas_sre.sim.state import Obj
 
 FOR = timedelta(minutes=15)
 TARGET_FOR = timedelta(minutes=10)
-_SUFFIX = {"m": Decimal("0.001"), "k": Decimal(1000), "M": Decimal(10**6), "G": Decimal(10**9),
-           "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40)}
-
-
-def quantity(value: Any) -> Decimal:
-    """A Kubernetes quantity ("500m", "1Gi", "3") as a number."""
-    m = re.fullmatch(r"\s*([0-9.]+)\s*([a-zA-Z]*)\s*", str(value))
-    if not m:
-        return Decimal(0)
-    return Decimal(m.group(1)) * _SUFFIX.get(m.group(2), Decimal(1))
 
 
 def _t(clock: SimClock, text: str | None) -> datetime | None:
@@ -122,7 +111,7 @@ def workload_alerts(objects: list[Obj], clock: SimClock) -> list[dict[str, Any]]
         elif kind == "ResourceQuota":
             hard, used = status.get("hard") or spec.get("hard") or {}, status.get("used") or {}
             for resource in sorted(hard):
-                h, u = quantity(hard[resource]), quantity(used.get(resource, 0))
+                h, u = parse_quantity(hard[resource]), parse_quantity(used.get(resource, 0))
                 if h <= 0 or u < h:
                     continue
                 over = u > h
@@ -145,7 +134,7 @@ def target_alerts(objects: list[Obj], clock: SimClock) -> list[dict[str, Any]]:
             continue
         ns = svc["metadata"].get("namespace", "default")
         chosen = [p for p in pods if p["metadata"].get("namespace") == ns
-                  and subset_of(selector, p["metadata"].get("labels") or {}) and not _job_pod(p)]
+                  and map_matches(selector, p["metadata"].get("labels") or {}) and not _job_pod(p)]
         down = [p for p in chosen if not all("running" in (cs.get("state") or {})
                                                for cs in (p.get("status") or {}).get("containerStatuses") or [{}])]
         if chosen and len(down) / len(chosen) > 0.1:

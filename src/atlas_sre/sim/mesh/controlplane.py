@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from atlas_sre.kube.namespaces import KUBE_NAMESPACES
 from atlas_sre.sim.mesh.istio import PILOT_IMAGE, PROXY_IMAGE, REVISION, VERSION
 from atlas_sre.sim.state import Obj, SimSpec
 
 NS = "istio-system"
-SKIP_CA = {"kube-system", "kube-public", "kube-node-lease"}
+SKIP_CA = KUBE_NAMESPACES
 _PART = {"app.kubernetes.io/part-of": "istio", "app.kubernetes.io/version": VERSION, "istio.io/rev": REVISION,
          "install.operator.istio.io/owning-resource": "unknown", "release": "istio"}
 MESH_CONFIG = """accessLogFile: /dev/stdout

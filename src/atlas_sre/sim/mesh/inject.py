@@ -23,10 +23,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from atlas_sre.kube.namespaces import MESH_EXEMPT_NAMESPACES
 from atlas_sre.sim.mesh.istio import PROXY_IMAGE, REVISION
 from atlas_sre.sim.state import Change, Obj, SimSpec
 
-NEVER = {"kube-system", "kube-public", "kube-node-lease", "istio-system"}
+NEVER = MESH_EXEMPT_NAMESPACES
 VOLUMES = ["workload-socket", "credential-socket", "workload-certs", "istio-envoy", "istio-data", "istio-podinfo",
            "istio-token", "istiod-ca-cert"]
 RESOURCES = {"limits": {"cpu": "2", "memory": "1Gi"}, "requests": {"cpu": "100m", "memory": "128Mi"}}

@@ -12,7 +12,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from atlas_sre.sim.mesh.world import World, selector_matches
+from atlas_sre.kube.labels import selector_matches
+from atlas_sre.sim.mesh.world import World
 from atlas_sre.sim.state import Obj
 
 KUBE_DNS = ("kube-system", {"k8s-app": "kube-dns"}, "10.96.0.10")

@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from atlas_sre.sim.mesh.world import ROOT_NS, Instance, World, subset_of
+from atlas_sre.kube.labels import map_matches
+from atlas_sre.sim.mesh.world import ROOT_NS, Instance, World
 from atlas_sre.sim.state import Obj
 
 _HTTP_ONLY = ("methods", "notMethods", "paths", "notPaths", "hosts", "notHosts", "requestPrincipals",
@@ -51,7 +52,7 @@ def mtls_mode(world: World, inst: Instance, port: int) -> str:
     mode = namespace_mtls(world, inst.namespace)
     selected = [p for p in world.list("PeerAuthentication", inst.namespace)
                 if (p.get("spec") or {}).get("selector")
-                and subset_of(((p["spec"]["selector"]) or {}).get("matchLabels"), inst.labels)]
+                and map_matches(((p["spec"]["selector"]) or {}).get("matchLabels"), inst.labels)]
     pa = _oldest(selected)
     if pa is not None:
         mode = _pa_mode(pa) or mode
@@ -151,7 +152,7 @@ def _targets_gateway(world: World, policy: Obj, inst: Instance) -> bool:
         if ref.get("kind") != "Gateway":
             continue
         gw = world.get("Gateway", policy["metadata"].get("namespace"), ref.get("name", ""))
-        if gw and subset_of((gw.get("spec") or {}).get("selector"), inst.labels):
+        if gw and map_matches((gw.get("spec") or {}).get("selector"), inst.labels):
             return True
     return False
 
@@ -168,7 +169,7 @@ def applicable(world: World, inst: Instance) -> list[Obj]:
             continue
         selector = (spec.get("selector") or {}).get("matchLabels")
         if selector:
-            if ns == inst.namespace and subset_of(selector, inst.labels):
+            if ns == inst.namespace and map_matches(selector, inst.labels):
                 out.append(policy)
         elif ns in (ROOT_NS, inst.namespace):
             out.append(policy)

@@ -18,8 +18,9 @@ import re
 from fnmatch import fnmatchcase
 from typing import Any
 
+from atlas_sre.kube.labels import map_matches
 from atlas_sre.sim.mesh.resolve import DOMAIN
-from atlas_sre.sim.mesh.world import ROOT_NS, Instance, World, subset_of
+from atlas_sre.sim.mesh.world import ROOT_NS, Instance, World
 from atlas_sre.sim.state import Obj
 
 _HTTP_PREFIXES = ("http", "http2", "grpc", "grpc-web")
@@ -82,7 +83,7 @@ def gateway_servers(world: World, gw: Instance, port: int) -> list[tuple[Obj, di
     out = []
     for gateway in sorted(world.list("Gateway"), key=_age):
         spec = gateway.get("spec") or {}
-        if not subset_of(spec.get("selector"), gw.labels):
+        if not map_matches(spec.get("selector"), gw.labels):
             continue
         for server in spec.get("servers") or []:
             if int((server.get("port") or {}).get("number", 0)) == port:
@@ -147,7 +148,7 @@ def http_route(vs: Obj, path: str, method: str, headers: dict[str, str], source_
             if any(not _string_match(rule, headers.get(name.lower(), "\0")) for name, rule in
                    (m.get("headers") or {}).items()):
                 continue
-            if m.get("sourceLabels") and not subset_of(m["sourceLabels"], source_labels):
+            if m.get("sourceLabels") and not map_matches(m["sourceLabels"], source_labels):
                 continue
             if m.get("sourceNamespace") and m["sourceNamespace"] != source_ns:
                 continue
@@ -207,7 +208,7 @@ def sidecar_resource(world: World, inst: Instance) -> Obj | None:
     """The Sidecar resource that configures this workload's proxy (selector, namespace, then root)."""
     for sc in world.list("Sidecar", inst.namespace):
         sel = ((sc.get("spec") or {}).get("workloadSelector") or {}).get("labels")
-        if sel and subset_of(sel, inst.labels):
+        if sel and map_matches(sel, inst.labels):
             return sc
     for ns in (inst.namespace, ROOT_NS):
         for sc in world.list("Sidecar", ns):

@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import Any
 
 from atlas_sre.sim.clock import parse_time
-from atlas_sre.sim.engine import Stage
 from atlas_sre.sim.mesh import istio
 from atlas_sre.sim.mesh.accesslog import WINDOW, Period, write_logs
 from atlas_sre.sim.mesh.alerts import mesh_alerts as golden_signal_alerts
@@ -33,7 +32,8 @@ from atlas_sre.sim.mesh.metrics import add_cpu, blend, entry_summary, request_se
 from atlas_sre.sim.mesh.model import Ledger
 from atlas_sre.sim.mesh.traffic import evaluate
 from atlas_sre.sim.mesh.world import PROXY, World, group_of, labels_of
-from atlas_sre.sim.state import ClusterState, LogKey, Obj, SimSpec
+from atlas_sre.sim.state import ClusterState, LogKey, Obj, SimSpec, Stage
+from atlas_sre.sim.workloads.podgen import register_mutator
 
 REGISTRY_KEY = "registry"
 REVERTIBLE = {"Service", "VirtualService", "DestinationRule", "PeerAuthentication", "AuthorizationPolicy", "Gateway",
@@ -62,10 +62,6 @@ def register_injector(spec: SimSpec, state: ClusterState) -> None:
     if not istiods:
         return
     state.extras[REGISTRY_KEY] = istio.with_istio(state.extras.get(REGISTRY_KEY, spec.registry))
-    try:
-        from atlas_sre.sim.workloads.podgen import register_mutator
-    except ImportError:  # without the workload room there is no admission chain (and no pods)
-        return
     revisions = {labels_of(d).get("istio.io/rev", istio.REVISION) for d in istiods}
     namespaces = {o["metadata"]["name"]: o for o in state.objects if o.get("kind") == "Namespace"}
     register_mutator(state, injector(namespaces, revisions))
@@ -176,3 +172,12 @@ def mesh_alerts(spec: SimSpec, state: ClusterState) -> None:
     order = ("service", "deployment", "pod", "container", "horizontalpodautoscaler", "resourcequota", "resource")
     alerts.sort(key=lambda a: (a["alertname"], a.get("namespace", ""), *(str(a.get(k, "")) for k in order)))
     state.extras["alerts"] = alerts
+
+
+def firing_alerts(state: ClusterState) -> list[dict[str, Any]]:
+    """The alerts `mesh_alerts` derived for `state`, as copies (empty when it computed none).
+
+    The public way to read them: callers above the simulator (the scenario environment) must not
+    reach into `state.extras`, whose keys are the engine's own business.
+    """
+    return [dict(a) for a in state.extras.get("alerts") or [] if isinstance(a, dict)]

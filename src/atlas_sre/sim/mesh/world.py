@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from atlas_sre.kube.labels import map_matches
 from atlas_sre.sim.clock import SimClock, parse_time
 from atlas_sre.sim.images import ImageBehaviour, Registry
 from atlas_sre.sim.state import Change, Obj
@@ -23,31 +24,6 @@ ROOT_NS = "istio-system"
 def labels_of(obj: Obj) -> dict[str, str]:
     """An object's labels (never None)."""
     return (obj.get("metadata") or {}).get("labels") or {}
-
-
-def selector_matches(selector: dict[str, Any] | None, labels: dict[str, str]) -> bool:
-    """A metav1.LabelSelector (matchLabels + matchExpressions); an empty selector matches everything."""
-    if not selector:
-        return True
-    for k, v in (selector.get("matchLabels") or {}).items():
-        if labels.get(k) != v:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if op == "In" and labels.get(key) not in values:
-            return False
-        if op == "NotIn" and labels.get(key) in values:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-    return True
-
-
-def subset_of(wanted: dict[str, str] | None, labels: dict[str, str]) -> bool:
-    """A map-style selector (Service, Istio `selector.matchLabels`, DR subset labels)."""
-    return all(labels.get(k) == v for k, v in (wanted or {}).items())
 
 
 def is_ready(pod: Obj) -> bool:
@@ -228,7 +204,7 @@ class World:
         if not selector:
             return self._manual_endpoints(svc, svc_port)
         for inst in self.instances.values():
-            if inst.namespace == ns and subset_of(selector, inst.labels):
+            if inst.namespace == ns and map_matches(selector, inst.labels):
                 number = self.target_port(inst, target)
                 if number is not None:
                     out.append((inst, number))

@@ -16,19 +16,19 @@ import itertools
 from collections.abc import Callable
 from datetime import datetime
 
+from atlas_sre.sim.objects.index import add_object, index_of, remove_object
+from atlas_sre.sim.objects.meta import born, created_at
+from atlas_sre.sim.scheduler.core import scheduler_of
+from atlas_sre.sim.scheduler.preempt import take_followups
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.daemonsets import reconcile_daemonset
 from atlas_sre.sim.workloads.deployments import Deferred, reconcile_deployment
 from atlas_sre.sim.workloads.hpa_scale import clamp_to_hpa, hpa_actions
-from atlas_sre.sim.workloads.index import add_object, index_of, remove_object
 from atlas_sre.sim.workloads.jobs import reconcile_job
-from atlas_sre.sim.workloads.meta import born, created_at
 from atlas_sre.sim.workloads.nodelifecycle import eviction_actions
 from atlas_sre.sim.workloads.podgen import admit_template, new_pod
 from atlas_sre.sim.workloads.quota import ledger
 from atlas_sre.sim.workloads.replicasets import preemption_hooks, reconcile_bare_replicaset
-from atlas_sre.sim.workloads.sched_preempt import take_followups
-from atlas_sre.sim.workloads.scheduler import scheduler_of
 from atlas_sre.sim.workloads.statefulsets import reconcile_statefulset
 
 _KINDS = ("Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job")

@@ -11,14 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from atlas_sre.sim import ids
+from atlas_sre.sim.events import emit
+from atlas_sre.sim.objects.index import add_object, index_of
+from atlas_sre.sim.objects.meta import born, clone, owner_ref
+from atlas_sre.sim.scheduler import filters as f
+from atlas_sre.sim.scheduler.core import scheduler_of
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
-from atlas_sre.sim.workloads import sched_filters as f
 from atlas_sre.sim.workloads.failures import record_failures
-from atlas_sre.sim.workloads.index import add_object, index_of
-from atlas_sre.sim.workloads.meta import born, clone, emit, owner_ref
 from atlas_sre.sim.workloads.podgen import admit_template, new_pod, unique_suffix
 from atlas_sre.sim.workloads.quota import ledger
-from atlas_sre.sim.workloads.scheduler import scheduler_of
 
 DS_CONTROLLER = "daemonset-controller"
 _DS_TOLERATIONS = [

@@ -17,11 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from atlas_sre.sim import ids
-from atlas_sre.sim.events import DEPLOYMENT_CONTROLLER
+from atlas_sre.sim.events import DEPLOYMENT_CONTROLLER, emit
+from atlas_sre.sim.objects.index import add_object
+from atlas_sre.sim.objects.meta import born, clone, entity, owner_ref, stamp
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.defaults import default_workload
-from atlas_sre.sim.workloads.index import add_object
-from atlas_sre.sim.workloads.meta import born, clone, emit, entity, owner_ref, stamp
 from atlas_sre.sim.workloads.readiness import step_for
 from atlas_sre.sim.workloads.replicasets import ReplicaRun, finish_run, scale_to, start_run
 

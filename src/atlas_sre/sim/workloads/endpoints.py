@@ -14,11 +14,11 @@ from typing import Any
 
 from atlas_sre.sim import ids
 from atlas_sre.sim.clock import parse_time
+from atlas_sre.sim.objects.index import add_object, index_of
+from atlas_sre.sim.objects.meta import created_at, owner_ref, stamp
+from atlas_sre.sim.objects.nodes import internal_ip
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.baseline import KUBERNETES_IP
-from atlas_sre.sim.workloads.index import add_object, index_of
-from atlas_sre.sim.workloads.meta import created_at, owner_ref, stamp
-from atlas_sre.sim.workloads.nodes import internal_ip
 from atlas_sre.sim.workloads.podstatus import pod_ready
 
 MANAGED_BY = "endpointslice-controller.k8s.io"

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from atlas_sre.sim.events import emit
 from atlas_sre.sim.state import ClusterState, Obj
-from atlas_sre.sim.workloads.meta import emit
 
 FAILURES_KEY = "create_failures"
 _BASE = timedelta(milliseconds=5)

@@ -17,12 +17,14 @@ import math
 from datetime import datetime
 from typing import Any
 
+from atlas_sre.kube.quantity import amount
+from atlas_sre.kube.requests import container_resources
+from atlas_sre.sim.events import emit
+from atlas_sre.sim.objects.index import index_of
+from atlas_sre.sim.objects.meta import born, entity
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.hpa_scale import HPA_COMPONENT, RESCALED_KEY, SYNC
-from atlas_sre.sim.workloads.index import index_of
-from atlas_sre.sim.workloads.meta import born, emit, entity
 from atlas_sre.sim.workloads.podstatus import active, phase
-from atlas_sre.sim.workloads.quantity import amount, container_resources
 
 TOLERANCE = 0.1
 

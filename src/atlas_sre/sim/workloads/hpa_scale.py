@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from atlas_sre.sim.events import emit
+from atlas_sre.sim.objects.index import index_of
+from atlas_sre.sim.objects.meta import born
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.deployments import Deferred, rescale_deployment
-from atlas_sre.sim.workloads.index import index_of
-from atlas_sre.sim.workloads.meta import born, emit
 
 HPA_COMPONENT = "horizontal-pod-autoscaler"
 SYNC = timedelta(seconds=15)  # --horizontal-pod-autoscaler-sync-period

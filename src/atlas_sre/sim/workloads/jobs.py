@@ -8,13 +8,14 @@ Replacement pods after failures are not simulated.
 
 from __future__ import annotations
 
+from atlas_sre.sim.events import emit
+from atlas_sre.sim.objects.index import add_object, index_of
+from atlas_sre.sim.objects.meta import born, owner_ref
+from atlas_sre.sim.scheduler.core import scheduler_of
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.failures import record_failures
-from atlas_sre.sim.workloads.index import add_object, index_of
-from atlas_sre.sim.workloads.meta import born, emit, owner_ref
 from atlas_sre.sim.workloads.podgen import admit_template, new_pod, unique_suffix
 from atlas_sre.sim.workloads.quota import ledger
-from atlas_sre.sim.workloads.scheduler import scheduler_of
 
 JOB_CONTROLLER = "job-controller"
 

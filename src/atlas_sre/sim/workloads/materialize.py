@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from atlas_sre.kube.namespaces import INITIAL_NAMESPACES
 from atlas_sre.sim import ids
+from atlas_sre.sim.objects.index import add_object, index_of
+from atlas_sre.sim.objects.meta import CLUSTER_SCOPED, born, clone, entity, stamp
+from atlas_sre.sim.objects.nodes import DEFAULT_NODE, complete_node
+from atlas_sre.sim.objects.storage import bind_claim
 from atlas_sre.sim.state import Change, ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.baseline import (
     KUBE_DNS_IP,
@@ -20,12 +25,7 @@ from atlas_sre.sim.workloads.baseline import (
     registry,
 )
 from atlas_sre.sim.workloads.defaults import default_service, default_workload
-from atlas_sre.sim.workloads.index import add_object, index_of
-from atlas_sre.sim.workloads.meta import CLUSTER_SCOPED, born, clone, entity, stamp
-from atlas_sre.sim.workloads.nodes import DEFAULT_NODE, complete_node
-from atlas_sre.sim.workloads.storage import bind_claim
 
-SYSTEM_NAMESPACES = ["default", "kube-node-lease", "kube-public", "kube-system"]
 _WORKLOADS = {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 
 
@@ -79,7 +79,7 @@ def _ordered_objects(spec: SimSpec) -> list[Obj]:
     extra += [o for o in cluster_objects() if _key(o) not in declared]
     extra += [o for o in [*baseline_manifests(), kubernetes_service()] if _key(o) not in declared]
     objects = manifests + extra
-    ns_names = list(SYSTEM_NAMESPACES)
+    ns_names = list(INITIAL_NAMESPACES)
     for o in objects:
         ns = o["metadata"].get("namespace")
         if ns and ns not in ns_names:

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from atlas_sre.sim.events import emit
+from atlas_sre.sim.objects.index import index_of
+from atlas_sre.sim.objects.meta import created_at
+from atlas_sre.sim.objects.nodes import HISTORY_KEY, NodeBefore
+from atlas_sre.sim.scheduler.core import scheduler_of
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
-from atlas_sre.sim.workloads.index import index_of
-from atlas_sre.sim.workloads.meta import created_at, emit
-from atlas_sre.sim.workloads.nodes import HISTORY_KEY, NodeBefore
 from atlas_sre.sim.workloads.replicasets import RUNS_KEY, scale_to
-from atlas_sre.sim.workloads.scheduler import scheduler_of
 
 MONITOR_GRACE = timedelta(seconds=40)  # --node-monitor-grace-period
 EVICTED_KEY = "evicted"

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from atlas_sre.kube.requests import pod_totals, qos_class
 from atlas_sre.sim import ids
+from atlas_sre.sim.objects.index import index_of
+from atlas_sre.sim.objects.meta import clone, created_at, stamp
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.defaults import default_pod_spec
-from atlas_sre.sim.workloads.index import index_of
-from atlas_sre.sim.workloads.meta import clone, created_at, stamp
-from atlas_sre.sim.workloads.quantity import pod_totals, qos_class
 
 SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 _DEFAULT_TOLERATIONS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")

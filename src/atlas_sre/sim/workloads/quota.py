@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from atlas_sre.kube.quantity import amount, format_amount
+from atlas_sre.kube.requests import container_resources, qos_class
+from atlas_sre.sim.objects.index import index_of
+from atlas_sre.sim.objects.meta import created_at
 from atlas_sre.sim.state import ClusterState
-from atlas_sre.sim.workloads.index import index_of
-from atlas_sre.sim.workloads.meta import created_at
 from atlas_sre.sim.workloads.podgen import AdmittedTemplate
-from atlas_sre.sim.workloads.quantity import amount, container_resources, format_amount, qos_class
 
 LEDGER_KEY = "quota"
 _VALIDATED = {"cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"}

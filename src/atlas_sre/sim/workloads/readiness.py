@@ -1,19 +1,18 @@
 """Ask the kubelet stage, ahead of time, whether pods of a template will become ready.
 
 Controllers decide rollouts before the kubelet stage runs (a stuck rollout keeps its old pods, a
-finished one deletes them), so they need the kubelet's verdict early. The kubelet module may
-offer `template_becomes_ready(spec, state, pod_template, namespace) -> bool`; without it, every
-template is assumed to become ready. Answers are memoised per template.
+finished one deletes them), so they need the kubelet's verdict early:
+`kubelet.stage.template_becomes_ready`. Answers are memoised per template and creation time.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 from datetime import datetime, timedelta
 from typing import Any
 
 from atlas_sre.sim import ids
+from atlas_sre.sim.kubelet.stage import template_becomes_ready
 from atlas_sre.sim.state import ClusterState, SimSpec
 from atlas_sre.sim.workloads.baseline import registry
 
@@ -26,18 +25,7 @@ def becomes_ready(spec: SimSpec, state: ClusterState, template: dict[str, Any], 
     memo = state.extras.setdefault(_MEMO_KEY, {})
     key = (namespace, ids.digest(template), at)
     if key not in memo:
-        try:
-            from atlas_sre.sim.workloads import kubelet
-        except ImportError:  # the kubelet stage is another engineer's and may not exist yet
-            memo[key] = True
-        else:
-            check = getattr(kubelet, "template_becomes_ready", None)
-            if check is None:
-                memo[key] = True
-            elif at is not None and "at" in inspect.signature(check).parameters:
-                memo[key] = bool(check(spec, state, template, namespace, at=at))
-            else:
-                memo[key] = bool(check(spec, state, template, namespace))
+        memo[key] = bool(template_becomes_ready(spec, state, template, namespace, at=at))
     return bool(memo[key])
 
 

@@ -13,11 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from atlas_sre.sim import ids
-from atlas_sre.sim.events import REPLICASET_CONTROLLER
+from atlas_sre.sim.events import REPLICASET_CONTROLLER, emit
+from atlas_sre.sim.objects.index import add_object, index_of, remove_object
+from atlas_sre.sim.objects.meta import born, owner_ref
+from atlas_sre.sim.scheduler.core import scheduler_of
+from atlas_sre.sim.scheduler.preempt import FOLLOWUPS_KEY, PreemptionHooks
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.failures import record_failures
-from atlas_sre.sim.workloads.index import add_object, index_of, remove_object
-from atlas_sre.sim.workloads.meta import born, emit, owner_ref
 from atlas_sre.sim.workloads.podgen import (
     AdmittedTemplate,
     admission_epoch,
@@ -27,8 +29,6 @@ from atlas_sre.sim.workloads.podgen import (
 )
 from atlas_sre.sim.workloads.quota import ledger
 from atlas_sre.sim.workloads.readiness import becomes_ready
-from atlas_sre.sim.workloads.sched_preempt import FOLLOWUPS_KEY, PreemptionHooks
-from atlas_sre.sim.workloads.scheduler import scheduler_of
 
 RUNS_KEY = "replica_runs"
 

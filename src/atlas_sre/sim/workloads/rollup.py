@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from atlas_sre.sim.clock import parse_time
+from atlas_sre.sim.objects.index import index_of
+from atlas_sre.sim.objects.meta import created_at
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.deployments import Rollout, max_unavailable, rollout_of
 from atlas_sre.sim.workloads.failures import failure_of, strip_prefix
-from atlas_sre.sim.workloads.index import index_of
-from atlas_sre.sim.workloads.meta import created_at
 from atlas_sre.sim.workloads.podstatus import active, pod_ready, ready_since
 from atlas_sre.sim.workloads.readiness import step_for
 from atlas_sre.sim.workloads.replicasets import ReplicaRun, run_of

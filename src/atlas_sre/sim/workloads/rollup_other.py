@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from atlas_sre.kube.quantity import amount, format_amount
+from atlas_sre.kube.requests import pod_totals
 from atlas_sre.sim.clock import parse_time
+from atlas_sre.sim.events import emit
+from atlas_sre.sim.objects.index import index_of
 from atlas_sre.sim.state import ClusterState, Obj
-from atlas_sre.sim.workloads.index import index_of
-from atlas_sre.sim.workloads.meta import emit
 from atlas_sre.sim.workloads.podstatus import TERMINAL, active, phase, pod_ready
-from atlas_sre.sim.workloads.quantity import amount, format_amount, pod_totals
 
 JOB_CONTROLLER = "job-controller"
 # count/<resource>.<group> quota names -> kinds

@@ -12,16 +12,17 @@ from datetime import datetime
 from typing import Any
 
 from atlas_sre.sim import ids
+from atlas_sre.sim.events import emit
+from atlas_sre.sim.objects.index import add_object, index_of, remove_object
+from atlas_sre.sim.objects.meta import born, clone, entity, owner_ref, stamp
+from atlas_sre.sim.objects.storage import bind_claim
+from atlas_sre.sim.scheduler.core import scheduler_of
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.defaults import default_workload
 from atlas_sre.sim.workloads.failures import record_failures
-from atlas_sre.sim.workloads.index import add_object, index_of, remove_object
-from atlas_sre.sim.workloads.meta import born, clone, emit, entity, owner_ref, stamp
 from atlas_sre.sim.workloads.podgen import AdmittedTemplate, admit_template, new_pod
 from atlas_sre.sim.workloads.quota import ledger
 from atlas_sre.sim.workloads.readiness import becomes_ready, step_for
-from atlas_sre.sim.workloads.scheduler import scheduler_of
-from atlas_sre.sim.workloads.storage import bind_claim
 
 STS_CONTROLLER = "statefulset-controller"
 REVISIONS_KEY = "sts_revisions"

@@ -6,9 +6,9 @@ pods. NotReady nodes report nothing (metrics-server cannot scrape a node whose k
 
 from __future__ import annotations
 
+from atlas_sre.sim.objects.index import index_of
+from atlas_sre.sim.objects.nodes import node_ready
 from atlas_sre.sim.state import ClusterState, SimSpec, Usage
-from atlas_sre.sim.workloads.index import index_of
-from atlas_sre.sim.workloads.nodes import node_ready
 
 SYSTEM_CPU_MILLI = 85
 SYSTEM_MEMORY_MI = 610

@@ -1,0 +1,89 @@
+"""`atlas-sre bench` and `atlas-sre report`: the Typer commands and the functions behind them.
+
+The functions return exit codes (0 ok, 1 interrupted run, 2 usage/config error) and print one-line
+errors, so tests call them directly; the numbers and tables come from the bench room (`bench/`),
+imported inside each function so `atlas-sre --help` does not load it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+
+def bench(
+    scenarios: str | None = typer.Option(None, "--scenarios", help="builtin, library, folder, or names."),
+    modes: str | None = typer.Option(None, "--modes", help="Comma-separated: student,atlas,atlas+capsules,capsules."),
+    iterations: int = typer.Option(1, "--iterations", help="Iterations (capsules accumulate across them)."),
+    repeats: int = typer.Option(1, "--repeats", help="Repeats per episode."),
+    split: str | None = typer.Option(None, "--split", help="Train/test split, e.g. 0.5 or 60:60."),
+    workers: int = typer.Option(0, "--workers", help="Worker processes (0: automatic, 3 x cores)."),
+    student: str = typer.Option("reference:student", "--student", help="Student model spec."),
+    teacher: str = typer.Option("reference:teacher", "--teacher", help="Teacher model spec."),
+    seed: int = typer.Option(0, "--seed", help="Seed (same seed, same numbers)."),
+    out: str = typer.Option(..., "--out", help="Run folder (resumable)."),
+) -> None:
+    """Benchmark modes side by side over a scenario set; writes results, summary and reports."""
+    raise typer.Exit(bench_cli(scenarios, modes, iterations, repeats, split, workers, student, teacher, seed, out))
+
+
+def report(dirs: list[str] = typer.Argument(..., help="One run folder (rebuild) or two (compare).")) -> None:
+    """Rebuild a run's reports, or compare two runs."""
+    raise typer.Exit(report_cli(dirs))
+
+
+def _err(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def bench_cli(scenarios: list[str] | str | None = None, modes: str | None = None, iterations: int = 1,
+              repeats: int = 1, split: str | None = None, workers: int = 0, student: str = "reference:student",
+              teacher: str = "reference:teacher", seed: int = 0, out: str = "bench-out") -> int:
+    """Run or resume a benchmark into `out`, print the per-mode table; exit code. `workers=0`: auto."""
+    from atlas_sre.bench.config import BenchConfig, parse_modes
+    from atlas_sre.bench.runner import run_bench
+    from atlas_sre.bench.tables import console_report
+
+    if isinstance(scenarios, str):
+        scenarios = [s for s in scenarios.split(",") if s]
+    try:
+        cfg = BenchConfig(scenarios=scenarios or ["builtin"], modes=parse_modes(modes) if modes else
+                          BenchConfig().modes, iterations=iterations, repeats=repeats, split=split,
+                          workers=workers, student=student, teacher=teacher, seed=seed)
+        run = run_bench(cfg, out, progress=sys.stderr.isatty())
+    except KeyboardInterrupt:
+        _err(f"interrupted; finished episodes are in {out}/results.jsonl — rerun the same command to resume")
+        return 1
+    except (ValueError, OSError) as exc:
+        _err(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return 2
+    except Exception as exc:  # a dead worker (BrokenProcessPool) or an unforeseen failure
+        _err(f"{type(exc).__name__}: {exc}; finished episodes are kept — rerun the same command to resume")
+        return 1
+    print(console_report(run.summary))
+    print(f"\nreports: {run.out}/report.md, {run.out}/report.html, {run.out}/summary.json")
+    return 0
+
+
+def report_cli(dirs: list[str]) -> int:
+    """One DIR: rebuild summary.json, report.md, report.html from results.jsonl. Two: compare them."""
+    from atlas_sre.bench.report import write_reports
+    from atlas_sre.bench.results import load_run
+    from atlas_sre.bench.tables import compare_markdown, render_markdown
+
+    if len(dirs) not in (1, 2):
+        _err("give one run directory (rebuild its reports) or two (compare them)")
+        return 2
+    try:
+        runs = [load_run(Path(d)) for d in dirs]
+        summaries = [write_reports(Path(d), records, cfg) for d, (cfg, records) in zip(dirs, runs, strict=True)]
+    except (ValueError, OSError) as exc:
+        _err(str(exc))
+        return 2
+    if len(dirs) == 1:
+        print(render_markdown(summaries[0]))
+    else:
+        print(compare_markdown(summaries[0], summaries[1], dirs[0], dirs[1]))
+    return 0

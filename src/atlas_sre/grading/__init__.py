@@ -1,0 +1,67 @@
+"""grading room: the task contract — diagnosis schema, ground truth, deterministic scoring (DESIGN.md §4, §6)."""
+
+from atlas_sre.grading.diagnosis import (
+    Diagnosis,
+    DiagnosisError,
+    Entity,
+    Propagation,
+    parse_diagnosis,
+    render_markdown,
+)
+from atlas_sre.grading.scoring import (
+    DEFAULT_INFRA_NAMESPACES,
+    Grade,
+    RootCauseScore,
+    category_matches,
+    contract_path,
+    f1_score,
+    filter_infra,
+    grade,
+    lcs_length,
+    pass_at_k,
+    propagation_f1,
+    proximity,
+    score_root_causes,
+)
+from atlas_sre.grading.topology import (
+    CLUSTER_SCOPED_KINDS,
+    Components,
+    Topology,
+    canonical_kind,
+    entity_key,
+    namespace_of,
+    normalize_entity,
+)
+from atlas_sre.grading.truth import GroundTruth, TruthPropagation, TruthRootCause
+
+__all__ = [
+    "CLUSTER_SCOPED_KINDS",
+    "DEFAULT_INFRA_NAMESPACES",
+    "Components",
+    "Diagnosis",
+    "DiagnosisError",
+    "Entity",
+    "Grade",
+    "GroundTruth",
+    "Propagation",
+    "RootCauseScore",
+    "Topology",
+    "TruthPropagation",
+    "TruthRootCause",
+    "canonical_kind",
+    "category_matches",
+    "contract_path",
+    "entity_key",
+    "f1_score",
+    "filter_infra",
+    "grade",
+    "lcs_length",
+    "namespace_of",
+    "normalize_entity",
+    "parse_diagnosis",
+    "pass_at_k",
+    "propagation_f1",
+    "proximity",
+    "render_markdown",
+    "score_root_causes",
+]
