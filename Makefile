@@ -33,7 +33,7 @@ models: install
 	$(BIN)/atlas-sre models install $(TEST_MODEL)
 
 demo: install-base
-	$(BIN)/python -m atlas_sre.cli.demo
+	$(BIN)/atlas-sre demo
 
 # Everything, including the suite that serves a real model through llama.cpp's OpenAI-compatible server.
 test: install models

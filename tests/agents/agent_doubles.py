@@ -23,7 +23,7 @@ class FakeEnvironment:
         decision = CommandRunner().check(line)
         if not hasattr(decision, "source"):  # a Refusal
             return CommandResult(line=line, exit_code=3, duration_s=0.0, refused=True, reason=decision.reason,
-                                 observation=f"Refused by the read-only command policy: {decision.reason}\n")
+                                 observation=f"Refused by the read-only command policy: {decision.message}\n")
         self.ran.append(line)
         text = self.outputs.get(line, "NAME   READY\nweb-1  1/1\n")
         return CommandResult(line=line, exit_code=0, duration_s=0.01, stdout_bytes=len(text), observation=text)

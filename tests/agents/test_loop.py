@@ -86,8 +86,13 @@ def test_step_limit_ends_the_run() -> None:
     outputs = [bash(f"kubectl get pods -n ns{i}") for i in range(10)]
     traj = run(outputs, LoopConfig(max_steps=4))
     assert traj.outcome == "step_limit"
-    assert len(traj.commands) == 4 and traj.steps[-1].kind == "limit"
-    assert "step limit of 4" in traj.messages[-1]["content"]
+    # the LLM student gets one final turn after the limit (it answered with a command: the limit stands)
+    assert len(traj.commands) == 4 and [s.kind for s in traj.steps[-2:]] == ["limit", "final"]
+    assert "step limit of 4" in traj.messages[-2]["content"]
+    assert "final turn gave a command" in traj.detail and traj.limit == "" and traj.diagnosis is None
+    off = run(outputs, LoopConfig(max_steps=4, final_turn=False))
+    assert off.outcome == "step_limit" and off.steps[-1].kind == "limit"
+    assert "step limit of 4" in off.messages[-1]["content"]
 
 
 def test_token_limit_ends_the_run() -> None:

@@ -78,11 +78,15 @@ def _make(model: Any, role: Role, agents: tuple[type, ...], reference: Callable[
     return reference() if isinstance(found, ReferenceSpec) else llm(found)
 
 
-def make_student(model: Any, *, max_steps: int = 20, **options: Any) -> Student:
-    """The student for `model`: an existing Student is returned as is."""
+def make_student(model: Any, *, max_steps: int = 20, tool_mode: str = "auto", **options: Any) -> Student:
+    """The student for `model`: an existing Student is returned as is.
+
+    `tool_mode` (`agents.llm.tools.TOOL_MODES`) applies to chat models only: a reference student
+    writes its replies itself, so there is nothing to constrain or call.
+    """
     return _make(model, "student", (ReferenceStudent, LLMStudent),  # type: ignore[no-any-return]
                  lambda: ReferenceStudent(max_commands=min(12, max_steps), **options),
-                 lambda chat: LLMStudent(chat, max_steps=max_steps, **options))
+                 lambda chat: LLMStudent(chat, max_steps=max_steps, tool_mode=tool_mode, **options))
 
 
 def make_teacher(model: Any, *, probe_token_limit: int = 50, correction_token_limit: int = 200) -> Teacher:

@@ -8,6 +8,11 @@ text to feed back (`FormatError`, `Refused`) or ending the run (`Submitted`, `Li
 garbled output, forbidden commands and endless repetition all end in a recorded outcome and never
 in a crash. Budgets: steps, student tokens (prompt + completion as the backend counted them),
 consecutive format errors, repeated commands.
+
+When one of those limits stops a run that has evidence (at least `min_commands` commands ran), a
+student that can (`FinalAnswerer`) gets one final turn asking for the diagnosis alone: small
+models often hold the evidence and lose the answer by repeating a command until the limit. A
+diagnosis given then counts as submitted, with `Trajectory.limit` naming the limit it came after.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from atlas_sre.agents.exceptions import FormatError, InterruptAgentFlow, LimitsE
 from atlas_sre.agents.parsing import parse_action
 from atlas_sre.agents.prompting import render
 from atlas_sre.agents.trajectory import Step, Trajectory
-from atlas_sre.agents.types import Briefing, Student
+from atlas_sre.agents.types import Briefing, FinalAnswerer, Student
+from atlas_sre.commands.next_checks import next_check
 from atlas_sre.models.base import ModelError
 
 if TYPE_CHECKING:  # the loop needs only `execute`; importing the environments (and the simulator) is the caller's
@@ -40,6 +46,12 @@ class LoopConfig(BaseModel):
     max_format_errors: int = Field(3, ge=1, description="consecutive unreadable replies before stopping")
     max_repeats: int = Field(3, ge=0, description="repeated commands answered with a reminder before stopping")
     min_commands: int = Field(1, ge=0, description="commands to run before a diagnosis is accepted (evidence first)")
+    final_turn: bool = Field(True, description="after a limit, ask a FinalAnswerer student once for the diagnosis "
+                             "alone (its tokens count beyond max_tokens)")
+
+
+FINAL_TURN_LIMITS = frozenset({"step_limit", "token_limit", "repetition_limit", "format_errors"})
+"""Limits after which the student gets its final diagnosis turn (never after a model failure)."""
 
 
 _SPACE = re.compile(r"\s+")
@@ -82,7 +94,8 @@ class InvestigationLoop:
             except LimitsExceeded as exc:
                 step.kind = "limit" if step.kind == "command" else step.kind
                 traj.outcome, traj.detail = exc.outcome, str(exc)
-                self._add(traj, step, render("limit_reached", reason=str(exc)))
+                final = self._final_answerer(traj) is not None
+                self._add(traj, step, render("final_turn" if final else "limit_reached", reason=str(exc)))
             except InterruptAgentFlow as exc:
                 for message in exc.messages:
                     self._add(traj, step, message)
@@ -90,8 +103,46 @@ class InvestigationLoop:
                 traj.steps.append(step)
                 if self.on_step is not None:
                     self.on_step(step)
+        answerer = self._final_answerer(traj)
+        if answerer is not None:
+            self._final_turn(traj, answerer)
         traj.duration_s = time.monotonic() - started
         return traj
+
+    def _final_answerer(self, traj: Trajectory) -> FinalAnswerer | None:
+        """The student, when a limit just ended a run that has evidence and the student can give a final answer.
+
+        Without evidence (fewer than `min_commands` commands) there is nothing to conclude from, and
+        a final turn would let a model that never ran a command answer anyway.
+        """
+        due = (self.config.final_turn and traj.outcome in FINAL_TURN_LIMITS
+               and len(traj.commands) >= self.config.min_commands)
+        return self.student if due and isinstance(self.student, FinalAnswerer) else None
+
+    def _final_turn(self, traj: Trajectory, answerer: FinalAnswerer) -> None:
+        """One reply asking for the diagnosis only; a diagnosis ends the run as submitted, else the limit stands."""
+        step = Step(n=len(traj.steps) + 1, kind="final")
+        try:
+            action = answerer.final_answer(list(traj.messages))
+        except ModelError as exc:
+            traj.detail += f"; the final turn failed: {exc}"
+        else:
+            step.prompt_tokens, step.completion_tokens = action.usage.prompt_tokens, action.usage.completion_tokens
+            step.model_latency_s = action.usage.latency_s
+            self._add(traj, step, action.text, role="assistant")
+            try:
+                parse_action(action.text, self.default_namespace)
+            except Submitted as exc:
+                traj.limit, traj.outcome = traj.outcome, "submitted"
+                traj.diagnosis = exc.diagnosis.model_dump(mode="json")
+                traj.detail = f"diagnosis given in the final turn after: {traj.detail}"
+            except FormatError as exc:
+                traj.detail += f"; the final turn gave no diagnosis ({exc})"
+            else:
+                traj.detail += "; the final turn gave a command, not a diagnosis"
+        traj.steps.append(step)
+        if self.on_step is not None:
+            self.on_step(step)
 
     def step(self, traj: Trajectory, step: Step) -> None:
         """Query, parse, check for repeats, execute, observe (raises to leave the step early)."""
@@ -143,6 +194,7 @@ class InvestigationLoop:
             if self._repeats > self.config.max_repeats:
                 raise LimitsExceeded("repetition_limit", f"the same commands were repeated {self._repeats} times")
             raise Refused(render("repeated_command", command=key, first_step=self._seen[key],
+                                 next_check=next_check(key, self.default_namespace),
                                  repeats_left=self.config.max_repeats - self._repeats + 1), repeated=True)
         self._seen[key] = step.n
         result = self.environment.execute(command)

@@ -8,7 +8,9 @@ where guessing would change what runs (two commands in one reply). Every rejecti
 
 from __future__ import annotations
 
+import copy
 import re
+from typing import Any
 
 from atlas_sre.agents.exceptions import FormatError, Submitted
 from atlas_sre.grading.diagnosis import DiagnosisError, parse_diagnosis
@@ -75,11 +77,48 @@ def parse_action(text: str, default_namespace: str | None = None) -> str:
                        "Your reply has no command and no diagnosis. ") + FORMAT_HELP)
 
 
+# --- the final turn's schema ---------------------------------------------------------------------------
+
+ENTITY_KINDS = (
+    "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Job", "CronJob", "Service", "Endpoints",
+    "ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim", "ResourceQuota", "LimitRange",
+    "HorizontalPodAutoscaler", "NetworkPolicy", "Ingress", "Node", "Namespace", "DestinationRule",
+    "VirtualService", "Gateway", "ServiceEntry", "Sidecar", "PeerAuthentication", "AuthorizationPolicy",
+    "EnvoyFilter",
+)
+ENTITY_NAME_PATTERN = (r"^([a-z0-9][-a-z0-9]{0,40}/)?(" + "|".join(ENTITY_KINDS)
+                       + r")/[a-z0-9][-a-z0-9.]{0,62}$")
+CATEGORIES = ("Misconfiguration", "Resource Saturation", "Resource Unavailable", "Network", "Change")
+
+
+def final_diagnosis_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The diagnosis schema tightened for a constrained last reply: the forms the grader reads.
+
+    Measured on qwen2.5-coder-1.5b: with the plain schema its final answer quoted the right panic but
+    named `shop/checkout` (no Kind, so no entity matches) and copied the whole category list from
+    the prompt; a free `Kind` pattern made it invent `CheckoutGlglgl…`. Here entity names must be
+    `namespace/Kind/name` with a known Kind, at least one entity is required
+    with its evidence, and the category is one of the five.
+    """
+    out = copy.deepcopy(schema)
+    props = out.setdefault("properties", {})
+    entity = props.get("entities", {}).get("items", {})
+    entity.setdefault("properties", {}).setdefault("name", {})["pattern"] = ENTITY_NAME_PATTERN
+    entity["required"] = ["name", "contributing_factor", "evidence"]
+    props.setdefault("entities", {})["minItems"] = 1
+    props["propagations"] = {**props.get("propagations", {"type": "array"}), "maxItems": 3}
+    props["category"] = {"type": "string", "enum": list(CATEGORIES)}
+    out["required"] = ["entities", "category", "summary"]
+    return out
+
+
 # --- probe score --------------------------------------------------------------------------------------
 
+# 0 is read as 1: a small model counting checks writes "Score: 0/5", which means the lowest score,
+# not (through the lone-digit fallback) the 5 of its denominator.
 _SCORE_PATTERNS = (
-    re.compile(r"\b([1-5])\s*(?:out\s+of|/)\s*5\b", re.IGNORECASE),
-    re.compile(r"\b(?:score|level|capability|rating|rated|grade)\b[^0-9\n]{0,12}?\b([1-5])\b", re.IGNORECASE),
+    re.compile(r"\b([0-5])\s*(?:out\s+of|/)\s*5\b", re.IGNORECASE),
+    re.compile(r"\b(?:score|level|capability|rating|rated|grade)\b[^0-9\n]{0,12}?\b([0-5])\b", re.IGNORECASE),
 )
 # Most specific phrases first: "not good" must win over "good", "very poor" over "poor".
 _KEYWORDS: tuple[tuple[int, tuple[str, ...]], ...] = (
@@ -98,13 +137,14 @@ DEFAULT_SCORE = 3
 def parse_probe_score(text: str) -> int:
     """A 1–5 capability score from the probe's free text; 3 when nothing can be read.
 
-    Order: explicit forms ("N/5", "N out of 5", "score: N", "Score N", "level N"), then keyword
+    Order: explicit forms ("N/5", "N out of 5", "score: N", "Score N", "level N"; "Score: 0/5"
+    is 1), then keyword
     buckets, then the first lone digit 1–5 (not part of 503, 2.5 or 40%), then the default.
     """
     for pattern in _SCORE_PATTERNS:
         m = pattern.search(text)
         if m:
-            return int(m.group(1))
+            return max(1, int(m.group(1)))
     lowered = text.lower()
     for score, words in _KEYWORDS:
         if any(w in lowered for w in words):
@@ -115,11 +155,16 @@ def parse_probe_score(text: str) -> int:
 
 _TEACHING = re.compile(r"<teaching>(.*?)(?:</teaching>|$)", re.DOTALL | re.IGNORECASE)
 _THINKING = re.compile(r"<think(?:ing)?>.*?(?:</think(?:ing)?>|$)", re.DOTALL | re.IGNORECASE)
+_TAG = re.compile(r"</?teaching>", re.IGNORECASE)  # stray tags a small model repeats or leaves open
 
 
 def teaching_text(text: str) -> str:
-    """The student-facing part of a correction: inside `<teaching>` if present, never `<thinking>`."""
+    """The student-facing part of a correction: inside `<teaching>` if present, never `<thinking>`.
+
+    A `<teaching>` tag with nothing after it (a small model writes its guidance, then opens the tag
+    at the end) does not empty the guidance: the text around it is used, without the tags.
+    """
     m = _TEACHING.search(text)
-    if m:
-        return m.group(1).strip()
-    return _THINKING.sub("", text).strip()
+    if m and m.group(1).strip():
+        return _TAG.sub("", m.group(1)).strip()
+    return _TAG.sub("", _THINKING.sub("", text)).strip()

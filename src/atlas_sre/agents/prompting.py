@@ -17,8 +17,10 @@ from atlas_sre.models.base import Message
 
 PROMPT_NAMES = (
     "student_system", "student_task", "student_plan", "student_plan_system", "format_error", "observation",
-    "repeated_command", "refused_command", "limit_reached", "teacher_system", "teacher_probe",
+    "repeated_command", "refused_command", "limit_reached", "final_turn", "teacher_system", "teacher_checks",
+    "teacher_probe",
     "teacher_correct_light", "teacher_correct_medium", "teacher_correct_heavy",
+    "student_tools", "student_constrained",
 )
 
 

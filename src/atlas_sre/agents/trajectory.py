@@ -22,7 +22,7 @@ class Step:
     """One loop step: what the student replied, what ran, what came back, what it cost."""
 
     n: int
-    kind: str  # command | refused | repeated | format_error | submit | limit | model_error
+    kind: str  # command | refused | repeated | format_error | submit | limit | model_error | final
     command: str | None = None
     exit_code: int | None = None
     observation_bytes: int = 0
@@ -51,6 +51,12 @@ class Trajectory:
     diagnosis: dict[str, Any] | None = None
     detail: str = ""
     duration_s: float = 0.0
+    limit: str = ""  # the limit that stopped the commands when the diagnosis came from the final turn
+
+    @property
+    def answered_after_limit(self) -> bool:
+        """Submitted, but in the final turn after `limit` stopped the commands (see `LoopConfig.final_turn`)."""
+        return self.outcome == "submitted" and bool(self.limit)
 
     @property
     def commands(self) -> list[str]:
@@ -70,7 +76,7 @@ class Trajectory:
             "label": self.label, "student": self.student, "outcome": self.outcome, "detail": self.detail,
             "steps": len(self.steps), "commands": self.commands, "tokens": self.usage.to_dict(),
             "command_time_s": round(sum(s.duration_s for s in self.steps), 4),
-            "duration_s": round(self.duration_s, 4), "diagnosis": self.diagnosis,
+            "duration_s": round(self.duration_s, 4), "diagnosis": self.diagnosis, "limit": self.limit,
         }
 
     def to_records(self) -> list[dict[str, Any]]:
@@ -80,7 +86,7 @@ class Trajectory:
                   "student": self.student, "incident": self.incident, "messages": opening}
         end = {"type": "outcome", "label": self.label, "outcome": self.outcome, "detail": self.detail,
                "diagnosis": self.diagnosis, "tokens": self.usage.to_dict(), "duration_s": round(self.duration_s, 4),
-               "commands": self.commands}
+               "commands": self.commands, "limit": self.limit}
         return [header, *[s.to_record(self.label) for s in self.steps], end]
 
     def to_jsonl(self) -> str:
@@ -103,4 +109,5 @@ class Trajectory:
             elif r.get("type") == "outcome" and r.get("label") == head["label"]:
                 traj.outcome, traj.detail = r["outcome"], r.get("detail", "")
                 traj.diagnosis, traj.duration_s = r.get("diagnosis"), r.get("duration_s", 0.0)
+                traj.limit = r.get("limit", "")
         return traj

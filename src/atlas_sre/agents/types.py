@@ -15,8 +15,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from atlas_sre.grading.incident import GROUP_MIN, Incident
 from atlas_sre.models.base import Message
 
-__all__ = ["CERTIFIED_GUIDANCE", "GROUP_MIN", "Action", "Briefing", "CapsuleBrief", "Correction", "Incident",
-           "PlanResult", "ProbeResult", "Strategy", "Student", "Teacher", "Usage", "strategy_for"]
+__all__ = ["CERTIFIED_GUIDANCE", "GROUP_MIN", "Action", "Briefing", "CapsuleBrief", "Correction", "FinalAnswerer",
+           "Incident", "PlanResult", "ProbeResult", "Strategy", "Student", "Teacher", "Usage", "strategy_for"]
 
 Strategy = Literal["Light", "Medium", "Heavy"]
 
@@ -207,6 +207,19 @@ class Student(Protocol):
     def start(self, briefing: Briefing) -> list[Message]: ...
 
     def act(self, messages: list[Message]) -> Action: ...
+
+
+@runtime_checkable
+class FinalAnswerer(Protocol):
+    """Optional student capability: one last reply that is the diagnosis only, after a limit.
+
+    A run that a budget, repetition or format limit stops often has the evidence in hand (a small
+    model found the panic, then repeated the command); asking once for the diagnosis, constrained
+    to its schema where the backend can, turns that evidence into an answer. Students without it
+    (the reference student) end at the limit as before.
+    """
+
+    def final_answer(self, messages: list[Message]) -> Action: ...
 
 
 @runtime_checkable

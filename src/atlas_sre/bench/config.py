@@ -60,6 +60,8 @@ class BenchConfig(BaseModel):
     probe_token_limit: int = Field(default=50, ge=1)
     correction_token_limit: int = Field(default=200, ge=1)
     max_steps: int | None = Field(default=None, ge=1)
+    tool_mode: Literal["auto", "native", "text", "constrained"] = Field(
+        default="auto", description="how a model student acts (docs/models.md); reference agents ignore it")
     student_size: str | None = Field(default=None, description="TTR throughput profile override")
     teacher_size: str | None = Field(default=None, description="TTR throughput profile override")
 
@@ -123,6 +125,7 @@ class EpisodeTask(BaseModel):
     probe_token_limit: int = 50
     correction_token_limit: int = 200
     max_steps: int | None = None
+    tool_mode: str = "auto"
     run_dir: str = "."
     trace_path: str | None = None
 

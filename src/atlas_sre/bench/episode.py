@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from atlas_sre.agents.factory import make_student
+from atlas_sre.agents.loop import LoopConfig
 from atlas_sre.bench.config import (
     BaselineFields,
     EpisodeResult,
@@ -106,12 +108,14 @@ class ProtocolEpisodeRunner(BaseModel):
 
     def _agent(self, task: EpisodeTask) -> Any:
         key = (task.student, task.teacher, task.probe_token_limit, task.correction_token_limit,
-               task.max_steps, task.mode == "capsules")
+               task.max_steps, task.mode == "capsules", task.tool_mode)
         if key not in _AGENTS:
             options: dict[str, Any] = {"baseline_uses_capsules": task.mode == "capsules"}
             if task.max_steps:
                 options["max_steps"] = task.max_steps
-            _AGENTS[key] = ATLASInference(task.student, task.teacher, task.probe_token_limit,
+            student = make_student(task.student, max_steps=task.max_steps or LoopConfig().max_steps,
+                                   tool_mode=task.tool_mode)
+            _AGENTS[key] = ATLASInference(student, task.teacher, task.probe_token_limit,
                                           task.correction_token_limit, **options)
         return _AGENTS[key]
 

@@ -222,7 +222,7 @@ def _task(cfg: BenchConfig, run_dir: Path, meta: ScenarioMeta, mode: str, iterat
         key=key, phase=phase, scenario=meta, mode=mode, iteration=iteration, repeat=repeat,  # type: ignore[arg-type]
         seed=episode_seed(cfg.seed, meta.name, repeat), teach=TEACHING[mode], store_group=group,
         student=cfg.student, teacher=cfg.teacher, probe_token_limit=cfg.probe_token_limit,
-        correction_token_limit=cfg.correction_token_limit, max_steps=cfg.max_steps,
+        correction_token_limit=cfg.correction_token_limit, max_steps=cfg.max_steps, tool_mode=cfg.tool_mode,
         run_dir=str(run_dir), trace_path=str(run_dir / "traces" / f"{safe_name(key)}.json"),
     )
 

@@ -24,9 +24,12 @@ def bench(
     teacher: str = typer.Option("reference:teacher", "--teacher", help="Teacher model spec."),
     seed: int = typer.Option(0, "--seed", help="Seed (same seed, same numbers)."),
     out: str = typer.Option(..., "--out", help="Run folder (resumable)."),
+    tool_mode: str = typer.Option("auto", "--tool-mode", metavar="auto|native|text|constrained",
+                                  help="How a model student acts (docs/models.md); reference agents ignore it."),
 ) -> None:
     """Benchmark modes side by side over a scenario set; writes results, summary and reports."""
-    raise typer.Exit(bench_cli(scenarios, modes, iterations, repeats, split, workers, student, teacher, seed, out))
+    raise typer.Exit(bench_cli(scenarios, modes, iterations, repeats, split, workers, student, teacher, seed, out,
+                               tool_mode=tool_mode))
 
 
 def report(dirs: list[str] = typer.Argument(..., help="One run folder (rebuild) or two (compare).")) -> None:
@@ -40,18 +43,23 @@ def _err(message: str) -> None:
 
 def bench_cli(scenarios: list[str] | str | None = None, modes: str | None = None, iterations: int = 1,
               repeats: int = 1, split: str | None = None, workers: int = 0, student: str = "reference:student",
-              teacher: str = "reference:teacher", seed: int = 0, out: str = "bench-out") -> int:
+              teacher: str = "reference:teacher", seed: int = 0, out: str = "bench-out", *,
+              tool_mode: str = "auto") -> int:
     """Run or resume a benchmark into `out`, print the per-mode table; exit code. `workers=0`: auto."""
+    from atlas_sre.agents.llm.tools import TOOL_MODES
     from atlas_sre.bench.config import BenchConfig, parse_modes
     from atlas_sre.bench.runner import run_bench
     from atlas_sre.bench.tables import console_report
 
     if isinstance(scenarios, str):
         scenarios = [s for s in scenarios.split(",") if s]
+    if tool_mode not in TOOL_MODES:
+        _err(f"unknown --tool-mode {tool_mode!r}: valid modes are {', '.join(TOOL_MODES)}")
+        return 2
     try:
         cfg = BenchConfig(scenarios=scenarios or ["builtin"], modes=parse_modes(modes) if modes else
                           BenchConfig().modes, iterations=iterations, repeats=repeats, split=split,
-                          workers=workers, student=student, teacher=teacher, seed=seed)
+                          workers=workers, student=student, teacher=teacher, seed=seed, tool_mode=tool_mode)
         run = run_bench(cfg, out, progress=sys.stderr.isatty())
     except KeyboardInterrupt:
         _err(f"interrupted; finished episodes are in {out}/results.jsonl — rerun the same command to resume")

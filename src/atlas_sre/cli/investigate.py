@@ -35,10 +35,11 @@ def investigate_cli(incident: str, scenario: str | None = None, kubeconfig: str 
                     context: str | None = None, namespace: str | None = None, student: str = "reference:student",
                     teacher: str = "reference:teacher", no_teach: bool = False, max_steps: int = 20,
                     as_json: bool = False, trace: str | None = None, *, capsules: Any = None,
-                    out: TextIO | None = None, err: TextIO | None = None) -> int:
+                    tool_mode: str = "auto", out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Investigate INCIDENT (empty: the scenario's own summary); return the process exit code.
 
     `capsules`: a capsule store's path (`--capsules`), or capsules as `run_full_protocol` takes them.
+    `tool_mode`: how a chat-model student replies (`agents.llm.tools.TOOL_MODES`; docs/models.md).
     """
     from atlas_sre.capsules import CapsuleStore, SchemaTooNewError  # here, not above: `--help` stays fast
 
@@ -53,12 +54,14 @@ def investigate_cli(incident: str, scenario: str | None = None, kubeconfig: str 
             except (OSError, sqlite3.Error, SchemaTooNewError) as exc:
                 return _error(f"cannot open capsule store {path}: {exc}", USAGE_ERROR, err)
         return _investigate(incident, scenario, kubeconfig, context, namespace, student, teacher, no_teach,
-                            max_steps, as_json, trace, capsules, out, err)
+                            max_steps, as_json, trace, capsules, tool_mode, out, err)
 
 
 def _investigate(incident: str, scenario: str | None, kubeconfig: str | None, context: str | None,
                  namespace: str | None, student: str, teacher: str, no_teach: bool, max_steps: int, as_json: bool,
-                 trace: str | None, capsules: Any, out: TextIO, err: TextIO) -> int:
+                 trace: str | None, capsules: Any, tool_mode: str, out: TextIO, err: TextIO) -> int:
+    from atlas_sre.agents.factory import make_student
+    from atlas_sre.agents.llm.tools import TOOL_MODES
     from atlas_sre.agents.loop import LoopConfig
     from atlas_sre.environments import ClusterUnavailable
     from atlas_sre.models.base import ModelError
@@ -71,6 +74,8 @@ def _investigate(incident: str, scenario: str | None, kubeconfig: str | None, co
         return _error("describe the incident (an argument), or pass --scenario to use its summary", USAGE_ERROR, err)
     if max_steps < 1:
         return _error("--max-steps must be at least 1", USAGE_ERROR, err)
+    if tool_mode not in TOOL_MODES:
+        return _error(f"unknown --tool-mode {tool_mode!r}: valid modes are {', '.join(TOOL_MODES)}", USAGE_ERROR, err)
     both = not no_teach
 
     def on_step(label: str, step: Step) -> None:
@@ -78,7 +83,8 @@ def _investigate(incident: str, scenario: str | None, kubeconfig: str | None, co
         err.flush()
 
     try:
-        atlas = ATLASInference(student, teacher, loop_config=LoopConfig(max_steps=max_steps), on_step=on_step)
+        agent = make_student(student, max_steps=max_steps, tool_mode=tool_mode)
+        atlas = ATLASInference(agent, teacher, loop_config=LoopConfig(max_steps=max_steps), on_step=on_step)
     except (ModelError, ValueError) as exc:
         return _error(str(exc), USAGE_ERROR, err)
     try:
@@ -121,7 +127,11 @@ def investigate(
     trace: str | None = typer.Option(None, "--trace", help="Write the JSONL trajectory here."),
     capsules: str | None = typer.Option(None, "--capsules", metavar="STORE",
                                         help="Apply Skill Capsules from this SQLite capsule store (default: none)."),
+    tool_mode: str = typer.Option("auto", "--tool-mode", metavar="auto|native|text|constrained",
+                                  help="How a model student acts: native tool calls (auto: for openai: models, "
+                                       "text if the server refuses), fenced text, or JSON-schema-constrained "
+                                       "replies (llama.cpp)."),
 ) -> None:
     """Investigate an incident read-only: plan, (teaching), commands, diagnosis."""
     raise typer.Exit(investigate_cli(incident, scenario, kubeconfig, context, namespace, student, teacher,
-                                     no_teach, max_steps, as_json, trace, capsules=capsules))
+                                     no_teach, max_steps, as_json, trace, capsules=capsules, tool_mode=tool_mode))

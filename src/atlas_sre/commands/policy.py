@@ -20,6 +20,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from atlas_sre.commands.filters import FILTER_NAMES, parse_filter
+from atlas_sre.commands.hints import refusal_hint
 from atlas_sre.commands.kubectl_policy import (
     DENIED_LONG_FLAGS,
     KubectlCommand,
@@ -70,10 +71,20 @@ class Pipeline:
 
 @dataclass(frozen=True)
 class Refusal:
-    """The policy's 'no', with a reason written for the agent that sent the line."""
+    """The policy's 'no', with a reason written for the agent that sent the line.
+
+    `hint` says what to run instead (`commands.hints`), so an agent learns what to change and
+    does not retry the same idea; empty when no hint row matches.
+    """
 
     line: str
     reason: str
+    hint: str = ""
+
+    @property
+    def message(self) -> str:
+        """What the agent reads: the reason, then the hint on its own line."""
+        return self.reason + (f"\nInstead: {self.hint}" if self.hint else "")
 
 
 def check_command_line(line: str, tool_names: Collection[str] = DEFAULT_TOOL_NAMES) -> Pipeline | Refusal:
@@ -81,11 +92,16 @@ def check_command_line(line: str, tool_names: Collection[str] = DEFAULT_TOOL_NAM
     try:
         return _check(line, tool_names)
     except PolicyViolation as exc:
-        return Refusal(line=line, reason=exc.reason)
+        reason = exc.reason
     except FilterUsageError as exc:
-        return Refusal(line=line, reason=str(exc))
+        reason = str(exc)
     except Exception as exc:  # fail closed: a policy bug must refuse, never run
         return Refusal(line=line, reason=f"internal policy error ({type(exc).__name__}); command not run")
+    try:
+        hint = refusal_hint(line) if isinstance(line, str) else ""
+    except Exception:  # a hint is advice; a bug in it must never turn a refusal into a crash
+        hint = ""
+    return Refusal(line=line, reason=reason, hint=hint)
 
 
 def _check(line: str, tool_names: Collection[str]) -> Pipeline:

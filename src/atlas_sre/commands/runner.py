@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict
 
 from atlas_sre.commands.config import CommandConfig
+from atlas_sre.commands.hints import failure_hint
 from atlas_sre.commands.kubectl_policy import KubectlCommand, PolicyViolation, check_kubectl_args
 from atlas_sre.commands.output import join_streams, truncate_output
 from atlas_sre.commands.policy import DEFAULT_TOOL_NAMES, Pipeline, Refusal, ToolCommand, check_command_line
@@ -100,7 +101,7 @@ class CommandRunner:
             return CommandResult(
                 line=line, exit_code=REFUSED_EXIT_CODE, duration_s=time.monotonic() - started, refused=True,
                 reason=decision.reason,
-                observation=f"Refused by the read-only command policy: {decision.reason}\n",
+                observation=f"Refused by the read-only command policy: {decision.message}\n",
             )
         try:
             src = self._run_source(decision.source)
@@ -119,6 +120,8 @@ class CommandRunner:
                 out = FilterOutput(2, "", f"{stage.argv[0]}: internal error: {type(exc).__name__}: {exc}\n")
             stdout, code = out.stdout, out.exit_code
             errors.append(out.stderr)
+        if code != 0 and (hint := _failure_hint(line)):
+            errors.append(f"hint: {hint}\n")
         observation, n_final = redact(join_streams(stdout, *errors))
         observation, truncated = truncate_output(
             observation, self.config.max_output_bytes, self.config.max_output_lines
@@ -221,6 +224,14 @@ class CommandRunner:
             raise PermissionError(exc.reason) from None
         src = self._run_kubectl(command)
         return src.exit_code, _decode(src.stdout), _decode(src.stderr)
+
+
+def _failure_hint(line: str) -> str:
+    """The placeholder hint for a failed line; advice only, so a bug in it never breaks `run`."""
+    try:
+        return failure_hint(line)
+    except Exception:
+        return ""
 
 
 def exec_command_line(line: str, config: CommandConfig | None = None, *,

@@ -13,11 +13,36 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
-Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
+Message = dict[str, Any]
+"""{"role": "system" | "user" | "assistant", "content": str}; with native tool calls an assistant message
+may also carry `tool_calls` (OpenAI's wire form) and a `{"role": "tool", "tool_call_id", "content"}`
+message carries a tool's result."""
 
 
 class ModelError(RuntimeError):
     """A backend failure with a one-line, user-readable message (unreachable, bad key, unknown model)."""
+
+
+class ToolsUnsupported(ModelError):
+    """The backend or server cannot honour `tools` or `json_schema` (a one-line reason).
+
+    A distinct type so a caller offering tools opportunistically (`--tool-mode auto`) can fall back
+    to the text protocol on exactly this failure and still stop on every other one.
+    """
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One native tool call as the server sent it: `arguments` is the JSON text, unparsed (a small
+    model's arguments may be invalid JSON, and the caller decides what that means)."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def to_wire(self) -> dict[str, Any]:
+        """The OpenAI form an assistant message repeats when the conversation is sent again."""
+        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": self.arguments}}
 
 
 @dataclass
@@ -31,6 +56,7 @@ class Completion:
     model: str = ""
     finish_reason: str = "stop"
     raw: dict[str, object] = field(default_factory=dict)
+    tool_calls: tuple[ToolCall, ...] = ()  # native tool calls; empty unless `tools` were offered
 
     @property
     def total_tokens(self) -> int:
@@ -43,8 +69,16 @@ class ChatModel(Protocol):
 
     name: str
 
-    def complete(self, messages: list[Message], *, max_tokens: int, stop: list[str] | None = None) -> Completion:
-        """Answer `messages` with at most `max_tokens` completion tokens."""
+    def complete(self, messages: list[Message], *, max_tokens: int, stop: list[str] | None = None,
+                 tools: list[dict[str, Any]] | None = None, tool_choice: str | dict[str, Any] | None = None,
+                 json_schema: dict[str, Any] | None = None) -> Completion:
+        """Answer `messages` with at most `max_tokens` completion tokens.
+
+        `tools` (OpenAI function-tool definitions) and `tool_choice` offer native tool calls, returned
+        in `Completion.tool_calls`; `json_schema` constrains the reply text to that schema. A backend
+        that cannot honour either raises `ToolsUnsupported`; without them every backend behaves as
+        it always did.
+        """
         ...
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from atlas_sre.models.base import Backend, Completion, Message
+from atlas_sre.models.base import Backend, Completion, Message, ToolsUnsupported
 from atlas_sre.models.catalog import CATALOG
 from atlas_sre.models.install import installed_model_path
 from atlas_sre.models.text import check_messages, model_error
@@ -48,11 +48,24 @@ class LlamaCppChatModel:
         self._llama: Any = None
 
     def complete(
-        self, messages: list[Message], *, max_tokens: int, stop: list[str] | None = None
+        self, messages: list[Message], *, max_tokens: int, stop: list[str] | None = None,
+        tools: list[dict[str, Any]] | None = None, tool_choice: str | dict[str, Any] | None = None,
+        json_schema: dict[str, Any] | None = None,
     ) -> Completion:
-        """One chat completion; usage is llama.cpp's own token count."""
+        """One chat completion; usage is llama.cpp's own token count.
+
+        `json_schema` becomes a grammar (llama.cpp's `response_format` `json_object` + `schema`), so
+        every sampled token keeps the reply valid. Native `tools` are refused: the in-process chat
+        handlers either ignore them or drop tool results from the prompt (use `json_schema` instead).
+        """
         check_messages(messages, max_tokens)
+        if tools:
+            raise ToolsUnsupported(f"{self.name} does not offer native tool calls in-process; "
+                                   "use --tool-mode text or constrained")
         llama = self._load()
+        extra: dict[str, Any] = {}
+        if json_schema is not None:
+            extra["response_format"] = {"type": "json_object", "schema": json_schema}
         started = time.perf_counter()
         try:
             out = llama.create_chat_completion(
@@ -61,6 +74,7 @@ class LlamaCppChatModel:
                 stop=list(stop) if stop else [],
                 temperature=self.config.temperature,
                 seed=self.config.seed,
+                **extra,
             )
         except ValueError as exc:  # llama.cpp reports an over-long prompt this way
             raise model_error(f"{self.name} rejected the request: {exc}") from exc

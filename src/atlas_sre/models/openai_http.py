@@ -17,8 +17,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from atlas_sre.models.base import Backend, Completion, Message, ModelError
+from atlas_sre.models.base import Backend, Completion, Message, ModelError, ToolsUnsupported
 from atlas_sre.models.openai_errors import describe_status, explain_unreachable, server_message
+from atlas_sre.models.openai_tools import SchemaStyle, read_tool_calls, rejected_feature, response_format
 from atlas_sre.models.text import (
     check_messages,
     estimate_prompt_tokens,
@@ -87,11 +88,19 @@ class OpenAIChatModel:
             timeout=config.timeout_s,
             max_retries=0,
         )
+        self._schema_style: SchemaStyle = "json_schema"
 
     def complete(
-        self, messages: list[Message], *, max_tokens: int, stop: list[str] | None = None
+        self, messages: list[Message], *, max_tokens: int, stop: list[str] | None = None,
+        tools: list[dict[str, Any]] | None = None, tool_choice: str | dict[str, Any] | None = None,
+        json_schema: dict[str, Any] | None = None,
     ) -> Completion:
-        """Send one chat request (retrying 429/5xx with back-off) and read text and usage back."""
+        """Send one chat request (retrying 429/5xx with back-off) and read text, tool calls and usage back.
+
+        `tools`/`tool_choice` go on the wire as given; `json_schema` as OpenAI's `response_format`
+        (`json_schema`), or llama.cpp's `json_object` + `schema` once a server has refused the first.
+        A server that refuses either raises `ToolsUnsupported`.
+        """
         check_messages(messages, max_tokens)
         request: dict[str, Any] = {"model": self.config.model, "messages": messages}
         request[self.config.max_tokens_field] = max_tokens
@@ -99,12 +108,34 @@ class OpenAIChatModel:
             request["stop"] = list(stop)
         if self.config.temperature is not None:
             request["temperature"] = self.config.temperature
+        if tools:
+            request["tools"] = tools
+            if tool_choice is not None:
+                request["tool_choice"] = tool_choice
+        if json_schema is not None:
+            request["response_format"] = response_format(json_schema, self._schema_style)
         if self.config.extra_body:
             request["extra_body"] = self.config.extra_body
         started = time.perf_counter()
-        body, attempts = self._post_with_retries(request)
+        body, attempts = self._post_constrained(request, json_schema)
         latency = time.perf_counter() - started
         return self._to_completion(body, messages, latency, attempts)
+
+    def _post_constrained(self, request: dict[str, Any], json_schema: dict[str, Any] | None
+                          ) -> tuple[dict[str, Any], int]:
+        """Post; a server that refuses OpenAI's `json_schema` form is asked once in llama.cpp's form,
+        and the form that worked is remembered for this model's later requests."""
+        try:
+            return self._post_with_retries(request)
+        except ToolsUnsupported as exc:
+            if json_schema is None or self._schema_style != "json_schema" or "tools" in request:
+                raise
+            self._schema_style = "json_object"
+            request = {**request, "response_format": response_format(json_schema, "json_object")}
+            try:
+                return self._post_with_retries(request)
+            except ToolsUnsupported:
+                raise exc from None
 
     def list_models(self) -> list[str]:
         """Model ids the server offers (`GET /v1/models`), for error messages and `models list`."""
@@ -134,10 +165,15 @@ class OpenAIChatModel:
                 ) from exc
             except oa.APIStatusError as exc:
                 status = exc.status_code
-                retriable = status == 429 or status >= 500
+                rejected = rejected_feature(request, status, server_message(exc))
+                retriable = (status == 429 or status >= 500) and not rejected
                 if retriable and attempt <= self.config.max_retries:
                     self._sleep(self._delay(attempt, exc.response.headers))
                     continue
+                if rejected:
+                    raise ToolsUnsupported(one_line(
+                        f"the model server at {self.base_url} does not accept {rejected} "
+                        f"(HTTP {status}): {server_message(exc)}")) from exc
                 raise self._status_error(exc, attempt) from exc
 
     def _delay(self, attempt: int, headers: Any) -> float:
@@ -203,13 +239,15 @@ class OpenAIChatModel:
     ) -> Completion:
         choice = body["choices"][0]
         text = choice["message"].get("content") or ""
+        calls = read_tool_calls(choice["message"].get("tool_calls"))
         usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
         prompt = usage.get("prompt_tokens")
         completion = usage.get("completion_tokens")
         estimated = not (isinstance(prompt, int) and isinstance(completion, int))
         if estimated:
             prompt = prompt if isinstance(prompt, int) else estimate_prompt_tokens(messages)
-            completion = completion if isinstance(completion, int) else estimate_tokens(text)
+            said = text or " ".join(f"{c.name} {c.arguments}" for c in calls)  # a call costs its arguments
+            completion = completion if isinstance(completion, int) else estimate_tokens(said)
         return Completion(
             text=text,
             prompt_tokens=prompt,
@@ -224,6 +262,7 @@ class OpenAIChatModel:
                 "attempts": attempts,
                 "base_url": self.base_url,
             },
+            tool_calls=calls,
         )
 
 

@@ -58,7 +58,7 @@ def estimate_tokens(text: str) -> int:
 
 def estimate_prompt_tokens(messages: Sequence[Message]) -> int:
     """Estimate of a chat prompt: content plus the chat template's framing per message."""
-    body = sum(estimate_tokens(m.get("content", "")) + _MESSAGE_OVERHEAD for m in messages)
+    body = sum(estimate_tokens(m.get("content") or "") + _MESSAGE_OVERHEAD for m in messages)
     return body + _REPLY_PRIMER
 
 

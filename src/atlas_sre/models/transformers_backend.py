@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from atlas_sre.models.base import Backend, Completion, Message
+from atlas_sre.models.base import Backend, Completion, Message, ToolsUnsupported
 from atlas_sre.models.text import apply_stop, check_messages, model_error
 
 INSTALL_HINT = "install atlas-sre[hf] (pip install 'atlas-sre[hf]', which brings transformers and torch)"
@@ -82,10 +82,18 @@ class TransformersChatModel:
         return cls(model=model, tokenizer=tokenizer)
 
     def complete(
-        self, messages: list[Message], *, max_tokens: int, stop: list[str] | None = None
+        self, messages: list[Message], *, max_tokens: int, stop: list[str] | None = None,
+        tools: list[dict[str, Any]] | None = None, tool_choice: str | dict[str, Any] | None = None,
+        json_schema: dict[str, Any] | None = None,
     ) -> Completion:
-        """Greedy generation of at most `max_tokens` new tokens; usage counted by the tokenizer itself."""
+        """Greedy generation of at most `max_tokens` new tokens; usage counted by the tokenizer itself.
+
+        Unconstrained only: `tools` or `json_schema` raise `ToolsUnsupported` (no grammar sampler here).
+        """
         check_messages(messages, max_tokens)
+        if tools or json_schema is not None:
+            raise ToolsUnsupported(f"{self.name} cannot offer native tool calls or constrain replies to a "
+                                   "JSON schema; use --tool-mode text")
         model, tokenizer = self._load()
         started = time.perf_counter()
         prompt_ids = self._encode(tokenizer, messages)

@@ -2,16 +2,31 @@
 
 Everything it says comes from the model; this class only fills templates and counts usage as the
 backend reported it. Output parsing is the loop's (`parsing.parse_action`), shared with every
-student, so format errors are handled in one place.
+student, so format errors are handled in one place. `tool_mode` chooses how a reply is asked for
+(`tools.TOOL_MODES`): native tool calls and schema-constrained JSON are rewritten into the text
+protocol's reply by `tools`, so the loop never knows which was used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from atlas_sre.agents.llm.tools import (
+    TOOL_MODES,
+    CallLog,
+    action_schema,
+    calls_text,
+    constrained_text,
+    diagnosis_schema,
+    student_tools,
+    text_calls,
+    wire_messages,
+    with_system_note,
+)
+from atlas_sre.agents.parsing import final_diagnosis_schema
 from atlas_sre.agents.prompting import capsule_block, guidance_block, opening_messages, render
 from atlas_sre.agents.types import Action, Briefing, CapsuleBrief, Incident, PlanResult, Usage
-from atlas_sre.models.base import ChatModel, Completion, Message
+from atlas_sre.models.base import ChatModel, Completion, Message, ToolsUnsupported
 
 ELIDED_HEAD_CHARS = 400
 
@@ -56,12 +71,25 @@ class LLMStudent:
     """`plan` (≤ `plan_token_limit` tokens) and `act` (≤ `reply_token_limit` per reply) through `model`."""
 
     def __init__(self, model: ChatModel, *, plan_token_limit: int = 300, reply_token_limit: int = 768,
-                 max_steps: int = 20) -> None:
+                 max_steps: int = 20, tool_mode: str = "auto") -> None:
+        if tool_mode not in TOOL_MODES:
+            raise ValueError(f"unknown tool mode {tool_mode!r}: valid modes are {', '.join(TOOL_MODES)}")
         self.model = model
         self.name = model.name
         self.plan_token_limit = plan_token_limit
         self.reply_token_limit = reply_token_limit
         self.max_steps = max_steps
+        self.tool_mode = tool_mode
+        self.tools_refused = False  # `auto` remembers a server's refusal and stops offering tools
+        self._calls: CallLog = {}
+
+    @property
+    def reply_mode(self) -> str:
+        """How the next reply is asked for: `native`, `constrained` or `text` (`auto` resolved)."""
+        if self.tool_mode == "auto":
+            native = self.model.name.startswith("openai:") and not self.tools_refused
+            return "native" if native else "text"
+        return self.tool_mode
 
     def plan(self, incident: Incident, capsules: Sequence[CapsuleBrief] = (),
              guidance: str | None = None) -> PlanResult:
@@ -77,10 +105,52 @@ class LLMStudent:
 
     def start(self, briefing: Briefing) -> list[Message]:
         """System rules, then the task: incident, own plan, teacher guidance, applied capsules."""
+        self._calls = {}
         return opening_messages(briefing, self.max_steps)
 
     def act(self, messages: list[Message]) -> Action:
-        """The model's next reply, unparsed (the loop parses it)."""
+        """The model's next reply, unparsed (the loop parses it); a tool call or a constrained JSON
+        reply arrives here already rewritten as the text protocol's reply."""
         request = compact(messages, context_chars(self.model, self.reply_token_limit))
+        mode = self.reply_mode
+        if mode == "native":
+            try:
+                return self._act_native(request, len(messages))
+            except ToolsUnsupported:
+                if self.tool_mode != "auto":
+                    raise
+                self.tools_refused = True  # detected once: every later reply uses the text protocol
+        if mode == "constrained":
+            completion = self.model.complete(with_system_note(request, render("student_constrained")),
+                                             max_tokens=self.reply_token_limit, json_schema=action_schema())
+            return Action(constrained_text(completion.text), usage_of(completion), completion.finish_reason)
         completion = self.model.complete(request, max_tokens=self.reply_token_limit)
+        return Action(completion.text, usage_of(completion), completion.finish_reason)
+
+    def _act_native(self, request: list[Message], index: int) -> Action:
+        """Offer the tools; a call becomes a fenced block, logged so the next request can send it back
+        as `tool_calls` with the loop's next message as its `tool` result."""
+        wire = with_system_note(wire_messages(request, self._calls), render("student_tools"))
+        completion = self.model.complete(wire, max_tokens=self.reply_token_limit, tools=student_tools(),
+                                         tool_choice="auto")
+        calls = completion.tool_calls or text_calls(completion.text)
+        if not calls:
+            return Action(completion.text, usage_of(completion), completion.finish_reason)
+        text = calls_text(calls)
+        self._calls[index] = (text, calls)
+        return Action(text, usage_of(completion), completion.finish_reason)
+
+    def final_answer(self, messages: list[Message]) -> Action:
+        """The diagnosis alone, after a limit stopped the commands (the loop's final turn).
+
+        Constrained to the diagnosis schema where the backend can (tightened to the entity-name and
+        category forms the grader reads: `parsing.final_diagnosis_schema`), so a small model cannot
+        answer with one more command; a backend that refuses schemas is asked in plain text.
+        """
+        request = compact(messages, context_chars(self.model, self.reply_token_limit))
+        try:
+            completion = self.model.complete(request, max_tokens=self.reply_token_limit,
+                                             json_schema=final_diagnosis_schema(diagnosis_schema()))
+        except ToolsUnsupported:
+            completion = self.model.complete(request, max_tokens=self.reply_token_limit)
         return Action(completion.text, usage_of(completion), completion.finish_reason)

@@ -3,8 +3,10 @@
 The limits are passed as `max_tokens`, so the backend itself enforces them and its usage report is
 the proof (a server counts with the model's real tokenizer). The probe's score is parsed robustly
 (`parse_probe_score`); the correction prompt depends on the strategy the score selects and asks
-for guidance without the answer; only the `<teaching>` part reaches the student. Applied Skill
-Capsules appear as one-line digests (skill, track record): their steps are already in the plan.
+for guidance without the answer; only the `<teaching>` part reaches the student. Both prompts
+carry the same lettered expert checks, each a phrase and its exact command (`teacher_checks.md`):
+the probe counts the ones the plan covers, the correction copies the commands the plan misses.
+Applied Skill Capsules appear as one-line digests (skill, track record): their steps are already in the plan.
 """
 
 from __future__ import annotations
@@ -19,6 +21,16 @@ from atlas_sre.models.base import ChatModel, Message
 
 _CORRECT_PROMPT = {"Light": "teacher_correct_light", "Medium": "teacher_correct_medium",
                    "Heavy": "teacher_correct_heavy"}
+
+
+def expert_checks(incident: Incident) -> str:
+    """The lettered checks both teacher prompts share: words a student understands next to the exact command.
+
+    Small models rate a plan they cannot judge 5/5 and write prose ("check the mesh"); a fixed list
+    lets the probe count what the plan covers (`Score: N/5`, which `parse_probe_score` reads) and
+    the correction copy exact read-only commands, with the incident's namespace filled in.
+    """
+    return render("teacher_checks", namespace=incident.namespace or "NAMESPACE").strip()
 
 
 class LLMTeacher:
@@ -36,7 +48,7 @@ class LLMTeacher:
     def probe(self, incident: Incident, plan: str, capsules: Sequence[CapsuleBrief] = ()) -> ProbeResult:
         """Capability score 1–5 (default 3 when unreadable) and the strategy it selects."""
         prompt = render("teacher_probe", incident=incident.text(), plan=plan.strip() or "(no plan)",
-                        capsule_block=capsule_digest_block(capsules))
+                        capsule_block=capsule_digest_block(capsules), checks=expert_checks(incident))
         completion = self.model.complete(self._messages(prompt), max_tokens=self.probe_token_limit)
         score = parse_probe_score(completion.text)
         return ProbeResult(score, completion.text.strip(), strategy_for(score), usage_of(completion))
@@ -45,6 +57,7 @@ class LLMTeacher:
                 capsules: Sequence[CapsuleBrief] = ()) -> Correction:
         """Guidance sized by the probe's strategy (Light / Medium / Heavy)."""
         prompt = render(_CORRECT_PROMPT[probe.strategy], incident=incident.text(), plan=plan.strip() or "(no plan)",
-                        capsule_block=capsule_digest_block(capsules), score=probe.score)
+                        capsule_block=capsule_digest_block(capsules), score=probe.score,
+                        checks=expert_checks(incident))
         completion = self.model.complete(self._messages(prompt), max_tokens=self.correction_token_limit)
         return Correction(teaching_text(completion.text), probe.strategy, usage_of(completion))
