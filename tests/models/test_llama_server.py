@@ -11,26 +11,22 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from openai_fake import RecordingProxy, closed_port
+from llama_server import MODEL, installed_model, server_python
+from llama_server import llama_server as serve
+from openai_fake import RecordingProxy
 
 from atlas_sre.models import (
     ModelError,
     OpenAIChatModel,
     OpenAIConfig,
     load_model,
-    model_path,
-    verify_installed,
 )
 
 pytestmark = pytest.mark.slow
-MODEL = "qwen2.5-coder-0.5b"
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 PLAN = [
     {"role": "system", "content": "You are an SRE teacher. Rate the plan 1-5, then say what it misses."},
@@ -38,53 +34,10 @@ PLAN = [
 ]
 
 
-def server_python() -> str:
-    python = os.environ.get("ATLAS_SRE_LLAMA_PYTHON") or sys.executable
-    probe = subprocess.run([python, "-c", "import llama_cpp.server.app"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        pytest.skip(
-            f"llama_cpp.server is not importable by {python}: install llama-cpp-python[server] "
-            "or set ATLAS_SRE_LLAMA_PYTHON to an interpreter that has it"
-        )
-    return python
-
-
-def installed_model() -> Path:
-    if not verify_installed(MODEL):
-        pytest.skip(f"{MODEL} is not installed: run `atlas-sre models install {MODEL}`")
-    return model_path(MODEL)
-
-
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    python, path, port = server_python(), installed_model(), closed_port()
-    log = tmp_path_factory.mktemp("llama") / "server.log"
-    cmd = [python, "-m", "llama_cpp.server", "--model", str(path), "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--n_ctx", "2048", "--model_alias", MODEL]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    root = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {proc.returncode}: {log.read_text()[-800:]}")
-            try:
-                with urllib.request.urlopen(f"{root}/v1/models", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server not ready after 180s: {log.read_text()[-800:]}")
-            time.sleep(0.5)
+    with serve(tmp_path_factory.mktemp("llama") / "server.log") as root:
         yield root
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_chat_request_shape_budget_and_usage(llama_server: str) -> None:

@@ -8,15 +8,12 @@ without a single malformed reply. Skips, saying why, when llama.cpp or the model
 
 from __future__ import annotations
 
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from openai_fake import RecordingProxy, closed_port
-from test_llama_server import MODEL, installed_model, server_python
+from llama_server import MODEL, installed_model
+from llama_server import llama_server as serve
+from openai_fake import RecordingProxy
 
 from atlas_sre.agents.llm.student import LLMStudent
 from atlas_sre.agents.llm.tools import KUBECTL, student_tools, wire_messages
@@ -33,34 +30,8 @@ FORCE_KUBECTL = {"type": "function", "function": {"name": KUBECTL}}
 
 @pytest.fixture(scope="module")
 def tool_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    python, path, port = server_python(), installed_model(), closed_port()
-    log: Path = tmp_path_factory.mktemp("llama-tools") / "server.log"
-    cmd = [python, "-m", "llama_cpp.server", "--model", str(path), "--host", "127.0.0.1", "--port", str(port),
-           "--n_ctx", "2048", "--model_alias", MODEL, "--chat_format", CHAT_FORMAT]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    root = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {proc.returncode}: {log.read_text()[-800:]}")
-            try:
-                with urllib.request.urlopen(f"{root}/v1/models", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server not ready after 180s: {log.read_text()[-800:]}")
-            time.sleep(0.5)
+    with serve(tmp_path_factory.mktemp("llama-tools") / "server.log", ["--chat_format", CHAT_FORMAT]) as root:
         yield root
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_real_server_tool_call_round_trip(tool_server: str) -> None:
