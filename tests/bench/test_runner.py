@@ -152,3 +152,29 @@ def test_a_failing_consolidation_is_logged_not_fatal(tmp_path: Path) -> None:
     errors = (tmp_path / "r" / "capsules" / "errors.jsonl").read_text().splitlines()
     assert len(errors) == 6 * 2 and "cannot learn from" in errors[0]
     assert not any(r.capsules_used for r in run.records)
+
+
+def test_capsules_from_seeds_the_first_capsule_stage_and_never_writes_the_library(tmp_path: Path) -> None:
+    first = run_bench(config(modes="atlas+capsules", iterations=2, repeats=1), tmp_path / "learn",
+                      episode_runner=SyntheticEpisodeRunner(), progress=False)
+    library = tmp_path / "learn" / "capsules" / "acap.sqlite"
+    assert first.summary["capsule_stores"]["acap"]["capsules"] >= 1
+    before = library.read_bytes()
+    seeded = run_bench(config(modes="atlas+capsules", iterations=1, repeats=1, capsules_from=str(library)),
+                       tmp_path / "seeded", episode_runner=SyntheticEpisodeRunner(), progress=False)
+    assert any(r.capsules_used for r in seeded.records)  # iteration 0 read the library, not an empty store
+    cold = run_bench(config(modes="atlas+capsules", iterations=1, repeats=1), tmp_path / "cold",
+                     episode_runner=SyntheticEpisodeRunner(), progress=False)
+    assert not any(r.capsules_used for r in cold.records)
+    assert library.read_bytes() == before
+
+
+def test_capsules_from_refuses_a_missing_or_foreign_file(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no such capsule store"):
+        run_bench(config(capsules_from=str(tmp_path / "nope.sqlite")), tmp_path / "a",
+                  episode_runner=SyntheticEpisodeRunner(), progress=False)
+    foreign = tmp_path / "foreign.sqlite"
+    foreign.write_text("not a database")
+    with pytest.raises(ValueError, match="not a capsule store"):
+        run_bench(config(capsules_from=str(foreign)), tmp_path / "b",
+                  episode_runner=SyntheticEpisodeRunner(), progress=False)

@@ -60,6 +60,8 @@ class BenchConfig(BaseModel):
     probe_token_limit: int = Field(default=50, ge=1)
     correction_token_limit: int = Field(default=200, ge=1)
     max_steps: int | None = Field(default=None, ge=1)
+    capsules_from: str | None = Field(
+        default=None, description="capsule store the run's stores start from (a library learnt elsewhere)")
     tool_mode: Literal["auto", "native", "text", "constrained"] = Field(
         default="auto", description="how a model student acts (docs/models.md); reference agents ignore it")
     student_size: str | None = Field(default=None, description="TTR throughput profile override")

@@ -96,6 +96,15 @@ class StoreFiles:
         if src.exists():
             sqlite_copy(src, dst)
 
+    def seed(self, library: Path, groups: tuple[str, ...]) -> None:
+        """Start `groups` as copies of an existing capsule store (`BenchConfig.capsules_from`).
+
+        Why copies: the run learns into its own stores, so the user's library is never written,
+        and a resumed run replays from the same starting point.
+        """
+        for group in groups:
+            sqlite_copy(library, self.live(group))
+
     def snapshot(self, group: str, stage: str) -> Path:
         """A self-contained copy of a group's store for the episodes of one stage to read."""
         dst = self.root / "snapshots" / f"{group}-{stage}.sqlite"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from atlas_sre.bench.config import BenchConfig, EpisodeResult, EpisodeTask, auto_workers
 from atlas_sre.bench.episode import ProtocolEpisodeRunner
 from atlas_sre.bench.executor import Consolidator, EpisodeRunner, make_pool
-from atlas_sre.bench.plan import CONSOLIDATING, BenchPlan, Stage, plan_bench, resolve_scenarios
+from atlas_sre.bench.plan import ACAP_STORE, CONSOLIDATING, TRAIN_STORE, BenchPlan, Stage, plan_bench, resolve_scenarios
 from atlas_sre.bench.report import write_reports
 from atlas_sre.bench.results import ResultLog, StoreFiles, write_json
 from atlas_sre.bench.ttr import DEFAULT_TTR, TTRModel, size_of
@@ -75,7 +76,20 @@ def check_config(out: Path, cfg: BenchConfig) -> None:
             diff = sorted(k for k, v in cfg.identity().items() if saved.identity().get(k) != v)
             raise ValueError(f"{out} holds a run with a different configuration ({', '.join(diff)}); "
                              f"choose another --out or delete it")
+    if cfg.capsules_from:
+        check_library(Path(cfg.capsules_from))
     write_json(path, cfg.model_dump())
+
+
+def check_library(path: Path) -> None:
+    """A `--capsules-from` store must exist and be a capsule store; it is only ever read (copied)."""
+    if not path.is_file():
+        raise ValueError(f"--capsules-from {path}: no such capsule store")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            db.execute("SELECT count(*) FROM capsules").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise ValueError(f"--capsules-from {path}: not a capsule store ({exc})") from None
 
 
 def consolidation_record(result: EpisodeResult, run_dir: Path) -> dict[str, Any]:
@@ -105,6 +119,8 @@ class _Scheduler:
 
     def run(self) -> None:
         self.stores.reset()
+        if self.cfg.capsules_from:
+            self.stores.seed(Path(self.cfg.capsules_from), (TRAIN_STORE, ACAP_STORE))
         self.pool = make_pool(self.runner, self.cfg.workers or auto_workers())
         try:
             for ci in range(len(self.plan.chains)):

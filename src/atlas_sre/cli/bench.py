@@ -26,10 +26,15 @@ def bench(
     out: str = typer.Option(..., "--out", help="Run folder (resumable)."),
     tool_mode: str = typer.Option("auto", "--tool-mode", metavar="auto|native|text|constrained",
                                   help="How a model student acts (docs/models.md); reference agents ignore it."),
+    max_steps: int | None = typer.Option(None, "--max-steps", min=1,
+                                         help="Student command budget per investigation (default: the loop's)."),
+    capsules_from: str | None = typer.Option(None, "--capsules-from", metavar="STORE",
+                                             help="Start the run's capsule stores from a copy of STORE "
+                                                  "(a library learnt elsewhere; never written)."),
 ) -> None:
     """Benchmark modes side by side over a scenario set; writes results, summary and reports."""
     raise typer.Exit(bench_cli(scenarios, modes, iterations, repeats, split, workers, student, teacher, seed, out,
-                               tool_mode=tool_mode))
+                               tool_mode=tool_mode, max_steps=max_steps, capsules_from=capsules_from))
 
 
 def report(dirs: list[str] = typer.Argument(..., help="One run folder (rebuild) or two (compare).")) -> None:
@@ -44,7 +49,7 @@ def _err(message: str) -> None:
 def bench_cli(scenarios: list[str] | str | None = None, modes: str | None = None, iterations: int = 1,
               repeats: int = 1, split: str | None = None, workers: int = 0, student: str = "reference:student",
               teacher: str = "reference:teacher", seed: int = 0, out: str = "bench-out", *,
-              tool_mode: str = "auto") -> int:
+              tool_mode: str = "auto", max_steps: int | None = None, capsules_from: str | None = None) -> int:
     """Run or resume a benchmark into `out`, print the per-mode table; exit code. `workers=0`: auto."""
     from atlas_sre.agents.llm.tools import TOOL_MODES
     from atlas_sre.bench.config import BenchConfig, parse_modes
@@ -59,7 +64,9 @@ def bench_cli(scenarios: list[str] | str | None = None, modes: str | None = None
     try:
         cfg = BenchConfig(scenarios=scenarios or ["builtin"], modes=parse_modes(modes) if modes else
                           BenchConfig().modes, iterations=iterations, repeats=repeats, split=split,
-                          workers=workers, student=student, teacher=teacher, seed=seed, tool_mode=tool_mode)
+                          workers=workers, student=student, teacher=teacher, seed=seed, tool_mode=tool_mode,
+                          max_steps=max_steps,
+                          capsules_from=str(Path(capsules_from).resolve()) if capsules_from else None)
         run = run_bench(cfg, out, progress=sys.stderr.isatty())
     except KeyboardInterrupt:
         _err(f"interrupted; finished episodes are in {out}/results.jsonl — rerun the same command to resume")
