@@ -36,7 +36,7 @@ def test_same_seed_gives_identical_summary_serial_and_parallel(tmp_path: Path) -
     runner = SyntheticEpisodeRunner()
     a = run_bench(config(), tmp_path / "a", episode_runner=runner, progress=False)
     b = run_bench(config(workers=2), tmp_path / "b", episode_runner=runner, progress=False)
-    assert len(a.records) == 6 * 3 * 2 * 2
+    assert len(a.records) == len(list(BUILTIN_DIRS[0].glob("*.yaml"))) * 3 * 2 * 2
     assert strip_wall(a.summary) == strip_wall(b.summary)
     c = run_bench(config(seed=8), tmp_path / "c", episode_runner=runner, progress=False)
     assert [r.seed for r in c.records] != [r.seed for r in a.records]
@@ -178,3 +178,17 @@ def test_capsules_from_refuses_a_missing_or_foreign_file(tmp_path: Path) -> None
     with pytest.raises(ValueError, match="not a capsule store"):
         run_bench(config(capsules_from=str(foreign)), tmp_path / "b",
                   episode_runner=SyntheticEpisodeRunner(), progress=False)
+
+
+def test_a_capsule_is_never_judged_on_the_stage_that_created_it(tmp_path: Path) -> None:
+    """One stage over 120+ incidents: everything it learns is born after all of them, so none is too specific."""
+    from atlas_sre.capsules import CapsuleStore
+
+    run = run_bench(config(scenarios=["builtin"], modes="atlas+capsules", iterations=1, repeats=1),
+                    tmp_path / "run", episode_runner=SyntheticEpisodeRunner(), progress=False)
+    with CapsuleStore(tmp_path / "run" / "capsules" / "acap.sqlite") as store:
+        capsules = store.list()
+        seen = store.counters()["incidents_seen"]
+    assert seen == len(run.records) > 100 and capsules
+    assert {c.born_at_incident for c in capsules} == {seen}
+    assert not (tmp_path / "run" / "capsules" / "pruning.jsonl").exists()

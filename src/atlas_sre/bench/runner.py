@@ -181,8 +181,11 @@ class _Scheduler:
             return
         for group, results in sorted(by_group.items()):
             with CapsuleStore(self.stores.live(group)) as store:
-                for result in results:
+                # Count the stage's incidents before learning from them: a capsule born here could
+                # not have fired on any of them, so it is judged only on incidents after this stage.
+                for _ in results:
                     store.record_incident()
+                for result in results:
                     if self.consolidate is not None and result.outcome != "error":
                         self._learn(store, result)
                 # keep only what helps: harmful / neutral / too-specific capsules are demoted (logged)
