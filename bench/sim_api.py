@@ -2,6 +2,9 @@
 
 Prints one `name=value` line per figure. Targets (issue 2): stand-up ≤ 1 s; the ratio
 `kubectl get pods -A` ÷ `kubectl version --client` ≤ 1.5 at 1,000 pods and ≤ 3 at 10,000.
+Target (issue 13): `sim_over_replay` ≤ 1.05 — the same command against the simulator ÷ against a
+server replaying the simulator's recorded bytes from memory (`bench/replay.py`); runs interleave,
+so a busy machine slows both sides alike.
 Run: `.venv/bin/python bench/sim_api.py [--sizes 100,1000,10000] [--runs 5]`.
 """
 
@@ -21,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from atlas_sre.scenarios.catalog import find
+from replay import ReplayServer
 
 BASE = "service-no-endpoints"  # every pod Running: the listing cost is not hidden by errors
 
@@ -91,6 +95,31 @@ def serve(scenario: Path, tmp: Path) -> tuple[subprocess.Popen[bytes], dict[str,
     raise RuntimeError("server did not answer within 120 s")
 
 
+def against_replay(env: dict[str, str], tmp: Path, runs: int, *args: str) -> tuple[float, float]:
+    """Median seconds of `kubectl ARGS` against the simulator and against a replay of its bytes.
+
+    The command runs once through the recording proxy (and once more to warm the replay's own
+    discovery cache), then the two servers are timed in alternation.
+    """
+    text = Path(env["KUBECONFIG"]).read_text(encoding="utf-8")
+    upstream = text.split("server:", 1)[1].split('"')[1]
+    origin = "/".join(upstream.split("/")[:3])
+    with ReplayServer(origin) as replay:
+        kubeconfig = tmp / f"kubeconfig-replay-{replay.url.rsplit(':', 1)[1]}"
+        kubeconfig.write_text(text.replace(origin, replay.url), encoding="utf-8")
+        home = tmp / f"home-replay-{replay.url.rsplit(':', 1)[1]}"
+        home.mkdir()
+        renv = {**env, "KUBECONFIG": str(kubeconfig), "HOME": str(home), "KUBECACHEDIR": str(home / "cache")}
+        kubectl(renv, *args)
+        replay.freeze()
+        kubectl(renv, *args)
+        sim_t, rep_t = [], []
+        for _ in range(runs):
+            sim_t.append(kubectl(env, *args))
+            rep_t.append(kubectl(renv, *args))
+    return statistics.median(sim_t), statistics.median(rep_t)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000")
@@ -113,12 +142,15 @@ def main() -> int:
             try:
                 kubectl(env, "get", "pods", "-A")  # warm the discovery cache
                 t = statistics.median(kubectl(env, "get", "pods", "-A") for _ in range(args.runs))
+                sim, replay = against_replay(env, tmp, args.runs, "get", "pods", "-A")
             finally:
                 proc.terminate()
                 proc.wait()
             print(f"standup_{size}_pods_s={standup:.3f}")
             print(f"get_pods_A_{size}_s={t:.3f}")
             print(f"ratio_{size}_pods={t / client:.2f}")
+            print(f"replay_get_pods_A_{size}_s={replay:.3f}")
+            print(f"sim_over_replay_{size}_pods={sim / replay:.2f}")
     return 0
 
 

@@ -123,3 +123,16 @@ def test_the_final_schema_asks_for_the_forms_the_grader_reads() -> None:
         assert pattern.match(good), good
     for bad in ("shop/checkout", "checkout", "shop/deployment/checkout"):
         assert not pattern.match(bad), bad
+
+
+def test_a_constrained_final_turn_starts_exactly_as_the_replies_before_it() -> None:
+    """A local backend reuses its cached prompt prefix only if the final request begins like the last reply's."""
+    constrained = [json.dumps({"command": f"kubectl get pods -n ns{i}"}) for i in range(2)]
+    model = ScriptedModel([*constrained, RAW_DIAGNOSIS])
+    student = LLMStudent(model, max_steps=2, tool_mode="constrained")
+    traj = run_investigation(student, FakeEnvironment(), Briefing(INCIDENT, "1. check pods"),
+                             config=LoopConfig(max_steps=2))
+    assert traj.limit == "step_limit" and traj.diagnosis is not None
+    last_reply, final = model.calls[-2].messages, model.calls[-1].messages
+    assert final[: len(last_reply)] == last_reply and len(final) > len(last_reply)
+    assert final[0]["content"] == last_reply[0]["content"] and "JSON" in final[0]["content"]

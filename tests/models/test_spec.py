@@ -144,3 +144,19 @@ def test_objects_pass_through_or_are_refused() -> None:
     with pytest.raises(ModelError) as info:
         load_model(42)
     assert str(info.value).startswith("cannot use a int as a model: pass a spec string (valid schemes are")
+
+
+def test_options_in_the_spec_string_are_validated_like_keywords(tmp_path: Path) -> None:
+    model = load_model(f"llamacpp:{tmp_path}/m.gguf?n_ctx=8192&n_threads=2")
+    assert isinstance(model, LlamaCppChatModel) and model.config.path == f"{tmp_path}/m.gguf"
+    assert (model.config.n_ctx, model.config.n_threads) == (8192, 2)
+    assert load_model(f"llamacpp:{tmp_path}/m.gguf?n_ctx=8192", n_ctx=2048).config.n_ctx == 2048  # keywords win
+    with pytest.raises(ModelError, match=r"unknown option 'n_cxt' \(valid: path, .*n_ctx"):
+        load_model(f"llamacpp:{tmp_path}/m.gguf?n_cxt=8192")
+    with pytest.raises(ModelError, match="n_ctx: Input should be a valid integer"):
+        load_model(f"llamacpp:{tmp_path}/m.gguf?n_ctx=big")
+    with pytest.raises(ModelError, match="key=value pairs joined by '&', got 'n_threads'"):
+        load_model(f"llamacpp:{tmp_path}/m.gguf?n_ctx=1&n_threads")
+    openai = load_model("openai:m@http://127.0.0.1:1/v1?timeout_s=7")
+    assert isinstance(openai, OpenAIChatModel) and openai.config.timeout_s == 7
+    assert openai.config.base_url == "http://127.0.0.1:1/v1"

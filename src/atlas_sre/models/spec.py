@@ -51,14 +51,28 @@ def parse_spec(spec: str, **options: Any) -> tuple[Backend, BaseModel]:
     if not sep or scheme not in BACKENDS:
         raise model_error(f"unknown model spec '{spec}': {_valid()}")
     found = BACKENDS[scheme]
-    rest = rest.strip()
+    rest, query = split_options(rest.strip())
     if not rest:
         raise model_error(f"model spec '{spec}' names no model: e.g. {found.example}")
-    fields = {**found.fields(rest), **options}
+    fields = {**found.fields(rest), **query, **options}
     try:
         return found, found.config(**fields)
     except ValidationError as exc:
         raise model_error(f"invalid options for '{spec}': {_explain(exc, found.config)}") from exc
+
+
+def split_options(rest: str) -> tuple[str, dict[str, str]]:
+    """`model?n_ctx=8192&n_threads=2` → (`model`, options): backend options where only a string
+    travels (`--student` on the CLI, a bench config). Values are validated by the backend's config
+    like keyword options; keyword options win over the spec's."""
+    head, sep, query = rest.rpartition("?")
+    if not sep or "=" not in query:
+        return rest, {}
+    pairs = [p for p in query.split("&") if p]
+    bad = [p for p in pairs if "=" not in p or not p.split("=", 1)[0]]
+    if bad:
+        raise model_error(f"model options must be key=value pairs joined by '&', got {bad[0]!r}")
+    return head.strip(), {k.strip(): v.strip() for k, v in (p.split("=", 1) for p in pairs)}
 
 
 def _explain(exc: ValidationError, config: type[BaseModel]) -> str:

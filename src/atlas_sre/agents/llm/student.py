@@ -148,6 +148,10 @@ class LLMStudent:
         answer with one more command; a backend that refuses schemas is asked in plain text.
         """
         request = compact(messages, context_chars(self.model, self.reply_token_limit))
+        if self.reply_mode == "constrained":
+            # The same system note as every constrained reply: the prompt then starts exactly as the
+            # last one did, so a local backend reuses its cached prefix instead of re-reading it all.
+            request = with_system_note(request, render("student_constrained"))
         try:
             completion = self.model.complete(request, max_tokens=self.reply_token_limit,
                                              json_schema=final_diagnosis_schema(diagnosis_schema()))
