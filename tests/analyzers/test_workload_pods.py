@@ -186,3 +186,31 @@ def test_capacity_names_the_higher_priority_workload_holding_the_cpu() -> None:
     for p in pods(batch):
         p["spec"]["priority"] = 0
     assert _found(batch + starved + [node(cpu="4")], "capacity") == []
+
+
+def test_a_crash_long_past_is_a_warning_with_its_age_and_a_recent_one_an_error() -> None:
+    """An OOMKill hours ago on a container running ready since is history (issue 14): never an Error."""
+    from datetime import timedelta
+
+    from analyzer_objects import T0
+
+    from atlas_sre.analyzers.snapshot import parse_time
+
+    def finished(before: timedelta) -> str:
+        start = parse_time(T0)
+        assert start is not None
+        return (start - before).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    old = [running("catalog", restarts=1, last={"exitCode": 137, "reason": "OOMKilled",
+                                                "finishedAt": finished(timedelta(hours=3, minutes=50))})]
+    found = _found(deployment("catalog", statuses=[old]), "crash-loop")
+    assert [(f.code, f.level) for f in found] == [("ATL202", Level.WARNING)]
+    assert "last terminated OOMKilled (exit code 137) 3h50m ago and has run ready since" in found[0].message
+    recent = [running("catalog", restarts=1, last={"exitCode": 137, "reason": "OOMKilled",
+                                                   "finishedAt": finished(timedelta(minutes=4))})]
+    assert [(f.code, f.level) for f in _found(deployment("catalog", statuses=[recent]), "crash-loop")] == [
+        ("ATL202", Level.ERROR)]
+    unready = [running("catalog", restarts=1, ready=False, last={"exitCode": 137, "reason": "OOMKilled",
+                                                                 "finishedAt": finished(timedelta(hours=3))})]
+    assert [f.level for f in _found(deployment("catalog", statuses=[unready], ready=False), "crash-loop")] == [
+        Level.ERROR]
