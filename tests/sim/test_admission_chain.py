@@ -79,7 +79,7 @@ def test_scheduler_counts_the_sidecar_against_node_allocatable() -> None:
     assert len(bound) == 2  # 2 x 250m; without the sidecar's 100m three 150m pods would fit
     [pending] = [p for p in pods if not p["spec"].get("nodeName")]
     assert pending["status"]["conditions"][0]["message"].startswith(
-        "0/2 nodes are available: 1 Insufficient cpu"
+        "0/3 nodes are available: 1 Insufficient cpu"  # the other worker and the tainted control-plane node
     )
     on_node = [p for p in of_kind(state, "Pod") if p["spec"].get("nodeName") == "apps"]
     requested = state.extras["scheduler"].by_name["apps"].requested

@@ -42,8 +42,9 @@ def test_materialize_gives_a_kind_like_cluster() -> None:
     assert set(names) == {"default", "kube-node-lease", "kube-public", "kube-system", "shop"}
     assert names["shop"]["metadata"]["labels"]["kubernetes.io/metadata.name"] == "shop"
     assert names["kube-system"]["status"]["phase"] == "Active"
-    [node] = of_kind(state, "Node")
-    assert node["metadata"]["name"] == "worker-1"
+    node, control = of_kind(state, "Node")  # the default worker, then kind's control-plane node
+    assert node["metadata"]["name"] == "worker-1" and control["metadata"]["name"] == "control-plane"
+    assert control["spec"]["taints"] == [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
     assert node["status"]["allocatable"]["cpu"] == "4" and node["status"]["capacity"]["memory"] == "16Gi"
     assert node["status"]["nodeInfo"]["kubeletVersion"].startswith("v1.32.")
     assert node["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("containerd://1.7.")
@@ -324,8 +325,10 @@ def test_hpa_clamps_replicas_and_reports_too_many_replicas() -> None:
     limited = [c for c in status["conditions"] if c["type"] == "ScalingLimited"][0]
     assert (limited["status"], limited["reason"], limited["message"]) == (
         "True", "TooManyReplicas", "the desired replica count is more than the maximum replica count")
-    pod_cpu = sum(u.cpu_milli for usage in state.pod_usage.values() for u in usage.values())
-    assert state.node_usage["worker-1"].cpu_milli == SYSTEM_CPU_MILLI + pod_cpu  # one node holds every pod
+    on_worker = {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in of_kind(state, "Pod")
+                 if p["spec"].get("nodeName") == "worker-1"}  # the control-plane node runs its static pods
+    pod_cpu = sum(u.cpu_milli for key, usage in state.pod_usage.items() if key in on_worker for u in usage.values())
+    assert state.node_usage["worker-1"].cpu_milli == SYSTEM_CPU_MILLI + pod_cpu  # one worker holds every app pod
 
 
 def test_derive_is_deterministic() -> None:

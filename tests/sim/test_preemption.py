@@ -20,6 +20,9 @@ from conftest import (
 from atlas_sre.sim.state import Change
 
 NO_VICTIMS = "No preemption victims found for incoming pod"
+NOT_HELPFUL = "Preemption is not helpful for scheduling"
+# every cluster has a tainted control-plane node (sim/workloads/kubeadm.py), counted like a real one
+CONTROL_PLANE = "1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"
 
 
 def _class(name: str, value: int, policy: str | None = None) -> dict[str, Any]:
@@ -35,10 +38,10 @@ def _class(name: str, value: int, policy: str | None = None) -> dict[str, Any]:
 
 
 def _cluster(critical_class: str = "high") -> tuple[list[dict[str, Any]], dict[str, Change]]:
-    """One 1-CPU node (coredns takes 200m): three 250m low-priority pods, then a 400m critical pod
-    created at the fault."""
+    """One 1-CPU worker (one coredns replica takes 100m there, the other runs on the control-plane
+    node, which tolerates): three 300m low-priority pods, then a 400m critical pod created at the fault."""
     filler = deployment(
-        "filler", replicas=3, resources={"requests": {"cpu": "250m"}}, priorityClassName="low"
+        "filler", replicas=3, resources={"requests": {"cpu": "300m"}}, priorityClassName="low"
     )
     critical = deployment(
         "critical", replicas=1, resources={"requests": {"cpu": "400m"}}, priorityClassName=critical_class
@@ -66,13 +69,13 @@ def test_high_priority_pod_preempts_the_fewest_low_priority_pods() -> None:
     uid = critical["metadata"]["uid"]
     assert critical["spec"]["nodeName"] == "n1" and critical["status"]["nominatedNodeName"] == "n1"
     assert critical["status"]["phase"] == "Running"
-    assert _first_message(state, critical) == "0/1 nodes are available: 1 Insufficient cpu."
+    assert _first_message(state, critical) == f"0/2 nodes are available: 1 Insufficient cpu, {CONTROL_PLANE}."
     [scheduled] = events_for(state, critical, "Scheduled")
     assert scheduled["firstTimestamp"] == state.clock.iso(
         FAULT + timedelta(seconds=30)
     )  # victims' grace period
     preempted = [e for e in of_kind(state, "Event", "shop") if e["reason"] == "Preempted"]
-    assert len(preempted) == 2  # 800m free once all three go; one can stay (550m >= 400m), two cannot
+    assert len(preempted) == 2  # 900m free once all three go; one can stay (600m >= 400m), two cannot
     for e in preempted:
         assert (e["type"], e["source"]["component"]) == ("Normal", "default-scheduler")
         assert e["message"] == f"Preempted by pod {uid} on node n1"
@@ -86,8 +89,8 @@ def test_high_priority_pod_preempts_the_fewest_low_priority_pods() -> None:
     for p in replacements:
         assert p["metadata"]["creationTimestamp"] == state.clock.iso(FAULT)
         assert _first_message(state, p) == (
-            "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are "
-            f"available: 1 {NO_VICTIMS}.."
+            f"0/2 nodes are available: 1 Insufficient cpu, {CONTROL_PLANE}. preemption: 0/2 nodes are "
+            f"available: 1 {NO_VICTIMS}, 1 {NOT_HELPFUL}.."
         )
 
 
@@ -97,7 +100,7 @@ def test_preemption_policy_never_waits_instead() -> None:
     [critical] = pods_of(state, "shop", "critical-")
     assert not critical["spec"].get("nodeName") and "nominatedNodeName" not in critical["status"]
     assert _first_message(state, critical) == (
-        "0/1 nodes are available: 1 Insufficient cpu. preemption: not "
+        f"0/2 nodes are available: 1 Insufficient cpu, {CONTROL_PLANE}. preemption: not "
         "eligible due to preemptionPolicy=Never.."
     )
     assert not [e for e in of_kind(state, "Event", "shop") if e["reason"] == "Preempted"]

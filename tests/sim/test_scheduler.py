@@ -23,6 +23,8 @@ from atlas_sre.sim.state import Change
 
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"
+# every cluster has a tainted control-plane node (sim/workloads/kubeadm.py), counted like a real one
+CONTROL_PLANE = "1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"
 
 
 def _pending(manifests: list[dict], prefix: str = "web-") -> tuple:
@@ -54,8 +56,8 @@ def test_insufficient_memory() -> None:
     manifests = [namespace("shop"), node("n1", memory="4Gi"),
                  deployment("web", replicas=1, resources={"requests": {"memory": "6Gi"}})]
     state, pod = _pending(manifests)
-    assert _message(state, pod) == (f"0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are "
-                                    f"available: 1 {NO_VICTIMS}..")
+    assert _message(state, pod) == (f"0/2 nodes are available: 1 Insufficient memory, {CONTROL_PLANE}. preemption: "
+                                    f"0/2 nodes are available: 1 {NO_VICTIMS}, 1 {NOT_HELPFUL}..")
     assert pod["status"]["phase"] == "Pending" and "podIP" not in pod["status"]
 
 
@@ -66,8 +68,8 @@ def test_mixed_reasons_across_three_nodes() -> None:
                             nodeSelector={"disk": "ssd"})]
     state, pod = _pending(manifests)
     assert _message(state, pod) == (
-        "0/3 nodes are available: 1 Insufficient memory, 2 node(s) didn't match Pod's node affinity/selector. "
-        f"preemption: 0/3 nodes are available: 1 {NO_VICTIMS}, 2 {NOT_HELPFUL}..")
+        f"0/4 nodes are available: 1 Insufficient memory, {CONTROL_PLANE}, 2 node(s) didn't match Pod's node "
+        f"affinity/selector. preemption: 0/4 nodes are available: 1 {NO_VICTIMS}, 3 {NOT_HELPFUL}..")
 
 
 def test_untolerated_taint_and_cordon() -> None:
@@ -76,8 +78,8 @@ def test_untolerated_taint_and_cordon() -> None:
     manifests = [namespace("shop"), tainted, cordoned, deployment("web", replicas=1)]
     state, pod = _pending(manifests)
     assert _message(state, pod) == (
-        "0/2 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 1 node(s) were unschedulable. "
-        f"preemption: 0/2 nodes are available: 2 {NOT_HELPFUL}..")
+        f"0/3 nodes are available: 1 node(s) had untolerated taint {{dedicated: gpu}}, {CONTROL_PLANE}, 1 node(s) "
+        f"were unschedulable. preemption: 0/3 nodes are available: 3 {NOT_HELPFUL}..")
 
 
 def test_toleration_lets_the_pod_onto_a_tainted_node() -> None:
@@ -106,15 +108,16 @@ def test_anti_affinity_leaves_the_extra_replica_pending() -> None:
     state, pod = _pending(manifests)
     placed = [p["spec"].get("nodeName") for p in pods_of(state, "shop", "web-")]
     assert sorted(n for n in placed if n) == ["n1", "n2"]
-    assert _message(state, pod) == ("0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules. "
-                                    f"preemption: 0/2 nodes are available: 2 {NO_VICTIMS}..")
+    assert _message(state, pod) == (f"0/3 nodes are available: {CONTROL_PLANE}, 2 node(s) didn't match pod "
+                                    f"anti-affinity rules. preemption: 0/3 nodes are available: 1 {NOT_HELPFUL}, "
+                                    f"2 {NO_VICTIMS}..")
 
 
 def test_missing_claim_fails_in_prefilter() -> None:
     volumes = [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]
     state, pod = _pending([namespace("shop"), node("n1"), node("n2"), deployment("web", replicas=1, volumes=volumes)])
-    assert _message(state, pod) == ('0/2 nodes are available: persistentvolumeclaim "data" not found. '
-                                    f"preemption: 0/2 nodes are available: 2 {NO_VICTIMS}..")
+    assert _message(state, pod) == ('0/3 nodes are available: persistentvolumeclaim "data" not found. '
+                                    f"preemption: 0/3 nodes are available: 3 {NO_VICTIMS}..")
 
 
 def test_unbound_claim_blocks_scheduling() -> None:
@@ -123,7 +126,7 @@ def test_unbound_claim_blocks_scheduling() -> None:
                     "resources": {"requests": {"storage": "1Gi"}}}}
     volumes = [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]
     state, pod = _pending([namespace("shop"), node("n1"), pvc, deployment("web", replicas=1, volumes=volumes)])
-    assert _message(state, pod).startswith("0/1 nodes are available: pod has unbound immediate "
+    assert _message(state, pod).startswith("0/2 nodes are available: pod has unbound immediate "
                                            "PersistentVolumeClaims. preemption:")
 
 
@@ -171,8 +174,8 @@ def test_daemonset_pod_pinned_to_a_full_node() -> None:
               ["nodeSelectorTerms"][0]["matchFields"][0]["values"][0]: p for p in pods}
     assert placed["n1"]["spec"]["nodeName"] == "n1"
     assert _message(state, placed["n2"]) == (
-        "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. "
-        f"preemption: 0/3 nodes are available: 1 {NO_VICTIMS}, 2 {NOT_HELPFUL}..")
+        "0/4 nodes are available: 1 Insufficient cpu, 3 node(s) didn't satisfy plugin(s) [NodeAffinity]. "
+        f"preemption: 0/4 nodes are available: 1 {NO_VICTIMS}, 3 {NOT_HELPFUL}..")
     status = get(state, "DaemonSet", "shop", "agent")["status"]
     assert (status["desiredNumberScheduled"], status["currentNumberScheduled"]) == (2, 1)
 
@@ -180,8 +183,8 @@ def test_daemonset_pod_pinned_to_a_full_node() -> None:
 def test_pods_per_node_limit() -> None:
     state, pod = _pending([namespace("shop"), node("tiny", pods="4"), deployment("web", replicas=3)])
     # coredns (2) and kube-proxy (1) already sit on the node: one slot is left for three replicas
-    assert _message(state, pod) == (f"0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are "
-                                    f"available: 1 {NO_VICTIMS}..")
+    assert _message(state, pod) == (f"0/2 nodes are available: 1 Too many pods, {CONTROL_PLANE}. preemption: 0/2 "
+                                    f"nodes are available: 1 {NO_VICTIMS}, 1 {NOT_HELPFUL}..")
     assert sum(1 for p in pods_of(state, "shop", "web-") if p["spec"].get("nodeName")) == 1
 
 

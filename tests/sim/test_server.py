@@ -144,9 +144,12 @@ def test_not_found_messages_are_group_qualified(sim: SimServer) -> None:
     assert code == 405 and status["reason"] == "MethodNotAllowed"
     scale = get_json(sim, f"/apis/apps/v1/namespaces/{NS}/deployments/web/scale")[1]
     assert scale["kind"] == "Scale" and scale["spec"]["replicas"] == 3 and scale["status"]["selector"] == "app=web"
-    for path in ("/api/v1/foos", "/apis/nope.io/v1", "/openapi/v2", "/api/v1/pods/x", "/nothing/here"):
+    for path in ("/api/v1/foos", "/apis/nope.io/v1", "/openapi/v4", "/api/v1/pods/x"):
         code, status = get_json(sim, path)
         assert code == 404 and status["kind"] == "Status", path
+    # outside /api, /apis and the discovery URLs, RBAC answers first: a read-only user gets 403, not 404
+    assert get_json(sim, "/nothing/here")[1]["message"] == \
+        'forbidden: User "atlas-sre-agent" cannot get path "/nothing/here"'
 
 
 @pytest.mark.parametrize(("method", "path", "message"), [
@@ -171,10 +174,13 @@ def test_every_write_is_forbidden(sim: SimServer, method: str, path: str, messag
     assert code == 403 and status["reason"] == "Forbidden" and status["message"] == message
 
 
-def test_watch_is_refused_with_a_readable_status(sim: SimServer) -> None:
-    code, status = get_json(sim, f"/api/v1/namespaces/{NS}/pods?watch=true&resourceVersion=1")
-    assert code == 405 and "use kubectl get without -w" in status["message"]
-    assert get_json(sim, "/api/v1/watch/pods")[0] == 405
+def test_watch_streams_events(sim: SimServer) -> None:
+    # more in tests/sim/test_api_watch.py; a watch from before the served resourceVersion is expired
+    code, headers, body = request(sim, f"/api/v1/namespaces/{NS}/pods?watch=true&resourceVersion=1")
+    assert code == 200 and headers["transfer-encoding"] == "chunked"
+    assert json.loads(body)["object"]["reason"] == "Expired"
+    code, _, body = request(sim, "/api/v1/watch/pods?timeoutSeconds=1")
+    assert [json.loads(line)["type"] for line in body.splitlines()] == ["ADDED"] * 3
 
 
 def test_trailing_slashes_prefix_and_foreign_prefix(sim: SimServer) -> None:

@@ -54,7 +54,9 @@ def test_virtual_service_subset_missing_gives_nc_in_callers_proxy_and_503_at_ent
     assert entry_codes(state) == {"503": 10.0}
     assert "ERROR [frontend] call to backend failed: 503" in lines(state, "frontend", "frontend")
     names = {(a["alertname"], a["service"]) for a in alerts(state)}
-    assert ("HighRequestErrorRate", "frontend") in names and ("HighRequestErrorRate", "backend") in names
+    # NC is the caller's own proxy's answer: backend received nothing, the caller's workload is alerted
+    assert ("HighRequestErrorRate", "frontend") in names and ("HighRequestErrorRate", "frontend-v1") in names
+    assert ("HighRequestErrorRate", "backend") not in names
     nc_rows = series(state, reporter="source", response_flags="NC")
     assert nc_rows and nc_rows[0]["destination_service_name"] == "backend" and nc_rows[0]["response_code"] == 503
 

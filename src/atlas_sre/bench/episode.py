@@ -12,6 +12,7 @@ Models are built once per worker process and reused (a GGUF model takes seconds 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,11 @@ def to_episode_result(task: EpisodeTask, result: dict[str, Any], output_lines: i
     )
 
 
+OBSERVED_AT = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+"""The instant every benchmark incident is observed at: ages, timestamps and so the tokens an agent
+reads never depend on the wall clock, and the served clock stays frozen for the whole episode."""
+
+
 class ProtocolEpisodeRunner(BaseModel):
     """`EpisodeRunner` over `ATLASInference` (picklable: holds only settings)."""
 
@@ -125,7 +131,8 @@ class ProtocolEpisodeRunner(BaseModel):
         if task.capsule_store:
             store = CapsuleStore(task.capsule_store)
         try:
-            result = atlas.run_full_protocol(scenario=task.scenario.path, capsules=store, teach=task.teach)
+            result = atlas.run_full_protocol(scenario=task.scenario.path, capsules=store, teach=task.teach,
+                                             anchor=OBSERVED_AT)
         finally:
             if store is not None:
                 store.close()

@@ -55,8 +55,11 @@ def open_scenario(scenario: Any, *, anchor: datetime | None = None, timeout_s: f
                   tools: Mapping[str, Tool] | None = None) -> ScenarioEnvironment:
     """Derive and serve a scenario (object, path or built-in name) with the given agent tools."""
     loaded = load_scenario(scenario)
+    live = anchor is None  # anchored to the wall clock: table ages advance with it
     anchor = anchor or datetime.now(timezone.utc).replace(microsecond=0)
-    state = derive(to_sim_spec(loaded, anchor))
+    spec = to_sim_spec(loaded, anchor)
+    spec.clock = spec.clock.anchored(anchor, live=live)
+    state = derive(spec)
     alerts = [a.model_dump() for a in loaded.spec.incident.alerts] or firing_alerts(state)
     namespace = main_namespace(expand(loaded)[0]) or next(
         (str(a["namespace"]) for a in alerts if a.get("namespace")), None)

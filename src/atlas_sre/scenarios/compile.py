@@ -10,6 +10,7 @@ import copy
 from datetime import datetime
 
 from atlas_sre.scenarios.build import apply_app_and_faults
+from atlas_sre.scenarios.history import declared_history
 from atlas_sre.scenarios.model import Scenario
 from atlas_sre.sim.clock import SimClock, parse_time
 from atlas_sre.sim.state import Change, SimSpec
@@ -35,10 +36,12 @@ def to_sim_spec(scenario: Scenario, anchor: datetime | None = None) -> SimSpec:
 
 
 def expand(scenario: Scenario) -> tuple[Scenario, dict[str, Change]]:
-    """The scenario with its `app` and `faults` applied, and what each fault changed (and when).
+    """The scenario with its `app` and `faults` applied, and what changed when: the scenario's own
+    `spec.history`, then each fault's edit.
 
-    Identity when the scenario has neither an app nor faults.
+    The scenario itself is unchanged when it has neither an app nor faults.
     """
     if not scenario.spec.app and not scenario.spec.faults:
-        return scenario, {}
-    return apply_app_and_faults(scenario)
+        return scenario, declared_history(scenario, scenario.spec.manifests)
+    expanded, changes = apply_app_and_faults(scenario)
+    return expanded, {**declared_history(scenario, expanded.spec.manifests), **changes}  # a fault's edit wins

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from atlas_sre.grading.truth import GroundTruth
+from atlas_sre.sim.clock import parse_time
 from atlas_sre.sim.images import ImageBehaviour
 
 API_VERSION = "atlas-sre/v1"
@@ -63,6 +64,30 @@ class FaultRef(_Model):
     args: dict[str, Any] = Field(default_factory=dict)
 
 
+class HistoryEntry(_Model):
+    """An object's past, which no manifest can say: it was created at `at` (no `previous`), or it
+    changed at `at` and was `previous` before (a partial object laid over the current one: maps
+    merge, lists of named items merge by `name`). A Deployment whose template changed rolls out
+    from the previous ReplicaSet (revision 1) to the current one (revision 2) at `at`."""
+
+    target: str  # namespace/Kind/name, as in faults and ground truth (cluster-scoped: Kind/name)
+    at: str  # RFC 3339, scenario time
+    previous: dict[str, Any] | None = None
+
+    @field_validator("target")
+    @classmethod
+    def _entity(cls, value: str) -> str:
+        if len(value.split("/")) not in (2, 3) or not all(value.split("/")):
+            raise ValueError(f"expected namespace/Kind/name or Kind/name, got {value!r}")
+        return value
+
+    @field_validator("at")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        parse_time(value)
+        return value
+
+
 class ScenarioSpec(_Model):
     seed: int = 0
     clock: Clock = Field(default_factory=Clock)
@@ -73,6 +98,25 @@ class ScenarioSpec(_Model):
     traffic: dict[str, Any] = Field(default_factory=dict)
     faults: list[FaultRef] = Field(default_factory=list)
     groundTruth: GroundTruth = Field(default_factory=GroundTruth)
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _history_targets(self) -> ScenarioSpec:
+        if self.app:
+            return self  # the app's objects are known only once it is expanded
+        known = {entity_of(m) for m in self.manifests}
+        known |= {f"default/{k}" for k in known if k.count("/") == 1}  # namespaced, namespace left out
+        for i, entry in enumerate(self.history):
+            if entry.target not in known:
+                raise ValueError(f"history[{i}].target {entry.target} matches no object in spec.manifests")
+        return self
+
+
+def entity_of(obj: dict[str, Any]) -> str:
+    """`namespace/Kind/name` of a manifest (`Kind/name` without a namespace)."""
+    md = obj.get("metadata") or {}
+    ns = md.get("namespace")
+    return f"{ns}/{obj.get('kind')}/{md.get('name')}" if ns else f"{obj.get('kind')}/{md.get('name')}"
 
 
 class Scenario(_Model):

@@ -48,18 +48,24 @@ def _say(message: str) -> None:
 
 
 def build_state(scenario: str, now: str | None = None) -> tuple[Any, str | None]:
-    """Load a scenario (path or built-in name), anchor its clock, derive the cluster."""
+    """Load a scenario (path or built-in name), anchor its clock, derive the cluster.
+
+    Without `now` the clock is anchored to the wall clock and live: served, its ages advance.
+    """
     loaded = load_path(find(scenario))
     anchor = parse_time(now) if now else datetime.now(timezone.utc).replace(microsecond=0)
-    return derive(to_sim_spec(loaded, anchor)), main_namespace(loaded)
+    spec = to_sim_spec(loaded, anchor)
+    spec.clock = spec.clock.anchored(anchor, live=not now)  # on the wall clock, time moves on
+    return derive(spec), main_namespace(loaded)
 
 
 def serve_forever_cli(scenario: str, port: int = 0, kubeconfig: str | None = None, now: str | None = None) -> int:
     """`atlas-sre sim serve`: print `export KUBECONFIG=...` on stdout, serve until SIGINT/SIGTERM.
 
     `now` (RFC 3339) anchors the observation instant to a fixed time, making every answer
-    byte-identical across runs; without it the scenario is anchored to the start time, so the
-    ages kubectl computes itself read true. Returns the process exit code.
+    byte-identical across runs; without it the scenario is anchored to the start time and served
+    live: table ages advance with the wall clock, as the ages kubectl computes itself do. Returns
+    the process exit code.
     """
     started = time.monotonic()
     try:

@@ -26,12 +26,17 @@ def parse_time(value: str | datetime) -> datetime:
 
 @dataclass(frozen=True)
 class SimClock:
-    """Scenario start, fault and observation instants, and the anchor the observation maps to."""
+    """Scenario start, fault and observation instants, and the anchor the observation maps to.
+
+    `live`: the anchor is the wall clock at derivation, so the served present keeps moving with
+    the wall clock (table ages advance, as kubectl's own do); otherwise it stays at the anchor.
+    """
 
     start: datetime
     fault_at: datetime
     observe_at: datetime
     anchor: datetime | None = None
+    live: bool = False
 
     @property
     def shift(self) -> timedelta:
@@ -55,14 +60,18 @@ class SimClock:
         """MicroTime, as in `Event.eventTime`."""
         return self.at(t).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
-    def anchored(self, anchor: datetime | None) -> SimClock:
-        """The same clock mapped onto another anchor."""
-        return SimClock(self.start, self.fault_at, self.observe_at, anchor)
+    def anchored(self, anchor: datetime | None, live: bool = False) -> SimClock:
+        """The same clock mapped onto another anchor (`live`: that anchor is the wall clock now)."""
+        return SimClock(self.start, self.fault_at, self.observe_at, anchor, live)
 
 
 def human_duration(d: timedelta) -> str:
     """Kubernetes' `duration.HumanDuration`, as used for AGE columns ("5m", "3h2m", "12d")."""
-    seconds = int(d.total_seconds())
+    return human_seconds(int(d.total_seconds()))
+
+
+def human_seconds(seconds: int) -> str:
+    """`human_duration` of a whole number of seconds (Go truncates the duration toward zero)."""
     if seconds < -1:
         return "<invalid>"
     if seconds < 0:

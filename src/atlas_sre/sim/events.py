@@ -7,10 +7,13 @@ those fields must be exact.
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from atlas_sre.sim.ids import safe_suffix
+from atlas_sre.sim.clock import UTC
+from atlas_sre.sim.ids import digest
 from atlas_sre.sim.state import ClusterState, Obj
 
 # Who writes what: `source.component` / `reportingComponent` as the real components set them.
@@ -20,6 +23,8 @@ DEPLOYMENT_CONTROLLER = "deployment-controller"
 REPLICASET_CONTROLLER = "replicaset-controller"
 # The apiserver's default --event-ttl: older events are gone from a real cluster.
 EVENT_TTL = timedelta(hours=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EVENT_NS = uuid.UUID("0b6f4a52-3c1e-5d7a-9e2b-6a1d8c4f3e07")  # uuid5 namespace of Event uids
 
 
 def involved(obj: Obj, field_path: str | None = None) -> dict[str, Any]:
@@ -36,6 +41,20 @@ def involved(obj: Obj, field_path: str | None = None) -> dict[str, Any]:
     if field_path:
         ref["fieldPath"] = field_path
     return {k: v for k, v in ref.items() if v is not None}
+
+
+def event_identity(obj_name: str, first: datetime, *identity: Any) -> tuple[str, str]:
+    """(name, uid) of an Event, as client-go's recorder names it and the apiserver stamps it.
+
+    The name is `<object>.<UnixNano of the first occurrence, in hex>` (`makeEvent`): the
+    rendered first instant to the millisecond, plus a stable sub-millisecond part drawn from the
+    event's identity so two events in the same millisecond never share a name. The uid is a
+    UUID derived from the identity alone, so it does not move with the clock's anchor.
+    """
+    stamp = first if first.tzinfo else first.replace(tzinfo=UTC)
+    millis = (stamp - _EPOCH) // timedelta(milliseconds=1)
+    nanos = millis * 1_000_000 + int.from_bytes(digest("event-ns", obj_name, *identity)[:4], "big") % 1_000_000
+    return f"{obj_name}.{nanos:x}", str(uuid.uuid5(_EVENT_NS, json.dumps([obj_name, *identity], default=str)))
 
 
 def emit(
@@ -56,8 +75,8 @@ def emit(
 ) -> Obj | None:
     """Append one (possibly aggregated) Event about `obj` and return it; None if already expired.
 
-    Times are scenario times; they are rendered through the state's clock. The event name is the
-    involved object's name plus a stable suffix, as Kubernetes names events. With `expire` (the
+    Times are scenario times; they are rendered through the state's clock. The name and uid come
+    from `event_identity`, as Kubernetes names events. With `expire` (the
     default) an event the apiserver's TTL has already dropped at observe time, or one that has not
     happened yet, is not written; the kubelet applies the TTL itself and passes `expire=False`.
     `name_salt` keeps two events with the same reason and message (a first occurrence and its later
@@ -69,10 +88,8 @@ def emit(
         return None
     md = obj["metadata"]
     namespace = md.get("namespace") or "default"
-    name = f"{md['name']}.{safe_suffix(16, md.get('uid'), reason, message, field_path)}"
-    uid = safe_suffix(8, name)
-    if name_salt:
-        name = f"{md['name']}.{safe_suffix(16, name, name_salt)}"
+    identity = (md.get("uid"), reason, message, field_path, name_salt)
+    name, uid = event_identity(md["name"], clock.at(first), *identity)
     source: dict[str, str] = {"component": component}
     if host:
         source["host"] = host

@@ -7,6 +7,8 @@ is a change to manifests or to this behaviour, never a scripted symptom.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -34,6 +36,7 @@ class Usage(_Model):
     memoryMi: int = 64
     cpuMilli: int = 10
     memoryGrowthMiPerMin: float = 0.0  # a leak: memory rises until the limit kills it
+    cpuMilliPerRps: float | None = None  # CPU per request/second served (None: the mesh default, 0.5)
 
 
 class Address(_Model):
@@ -56,9 +59,22 @@ class Call(_Model):
     name: str
     address: Address
     path: str = "/"
+    method: str = "GET"  # the HTTP method the process sends
     protocol: str = "http"
     timeoutMs: int | None = None
     required: bool = True  # an optional call degrades the answer instead of failing it
+
+
+class ServedRoute(_Model):
+    """What the process does for one kind of request it serves (a path prefix, optionally one method).
+
+    Unset fields fall back to the image's own `latencyMs` / `calls`.
+    """
+
+    path: str = "/"
+    method: str | None = None
+    latencyMs: float | None = None
+    calls: list[Call] | None = None
 
 
 class DependencyErrorPolicy(_Model):
@@ -69,13 +85,20 @@ class DependencyErrorPolicy(_Model):
 
 
 class Requirement(_Model):
-    """Checked at start: an env var (literal, ConfigMap or Secret sourced) the process needs."""
+    """An env var (literal, ConfigMap or Secret sourced) the process needs.
+
+    `onFail: exit` (default): checked at start; a failed check writes `log` and exits with
+    `exitCode`. `onFail: request`: the process starts and stays ready, and every request it serves
+    fails with `status`, writing `log` (a bad database password is found only when it is used).
+    """
 
     env: str
     equals: str | None = None
     matches: str | None = None
     log: str = "FATAL required environment variable {env} is not set"
     exitCode: int = 1
+    onFail: Literal["exit", "request"] = "exit"
+    status: int = 500
 
 
 class ExitBehaviour(_Model):
@@ -83,6 +106,18 @@ class ExitBehaviour(_Model):
 
     code: int = 0
     afterSeconds: float = 2.0
+    log: str | None = None
+
+
+class Episode(_Model):
+    """A one-off moment in the process's past (scenario time, RFC 3339): every instance running then
+    crashes with `exitCode` (writing `log`), or its memory jumps to `memoryMi`, which OOM-kills it
+    when above the container's limit. The kubelet restarts it and the new instance runs normally:
+    an old restart (`RESTARTS 1 (3h50m ago)`, `lastState.terminated`) on a pod that is fine now."""
+
+    at: str
+    exitCode: int | None = None
+    memoryMi: int | None = None
     log: str | None = None
 
 
@@ -106,10 +141,21 @@ class ImageBehaviour(_Model):
     startupSeconds: float = 3.0
     requires: list[Requirement] = Field(default_factory=list)
     calls: list[Call] = Field(default_factory=list)
+    routes: list[ServedRoute] = Field(default_factory=list)  # per served path; the first match wins
     onDependencyError: DependencyErrorPolicy = Field(default_factory=DependencyErrorPolicy)
     exit: ExitBehaviour | None = None  # None: a long-running server
     hang: bool = False  # never becomes ready and never exits (a stuck init container)
+    episodes: list[Episode] = Field(default_factory=list)  # one-off crashes / memory spikes in the past
     logs: LogTemplates = Field(default_factory=LogTemplates)
+
+    def served(self, path: str, method: str) -> tuple[float, list[Call]]:
+        """(latency, calls) for one served request: the first `routes` entry whose path prefix and
+        method match, else the image's own."""
+        for r in self.routes:
+            if path.split("?", 1)[0].startswith(r.path) and r.method in (None, method):
+                return (self.latencyMs if r.latencyMs is None else r.latencyMs,
+                        self.calls if r.calls is None else r.calls)
+        return self.latencyMs, self.calls
 
     def executables(self) -> set[str]:
         """Names a container `command` may start: the entrypoint and the listed binaries (with basenames)."""

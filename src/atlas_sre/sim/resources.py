@@ -47,6 +47,7 @@ class ResourceType:
     crd: bool = False  # a custom resource: list items keep kind/apiVersion, CRD object is served
     served_from: str | None = None  # another group's kind whose objects are converted (events.k8s.io)
     singular: str = field(default="")
+    deprecated_in: str = ""  # "1.19": the apiserver warns `<gv> <Kind> is deprecated in v1.19+` on every read
 
     @property
     def version(self) -> str:
@@ -83,6 +84,8 @@ _ISTIO_NET = "v1 v1alpha3 v1beta1"
 
 RESOURCES: tuple[ResourceType, ...] = (
     # core/v1
+    _t("", "v1", "ComponentStatus", "componentstatuses", namespaced=False, short_names=("cs",), verbs=READ,
+       subresources=_NO_SUB, deprecated_in="1.19"),
     _t("", "v1", "ConfigMap", "configmaps", short_names=("cm",), subresources=_NO_SUB),
     _t("", "v1", "Endpoints", "endpoints", short_names=("ep",), subresources=_NO_SUB, singular="endpoints"),
     _t("", "v1", "Event", "events", short_names=("ev",), subresources=_NO_SUB),
@@ -123,6 +126,10 @@ RESOURCES: tuple[ResourceType, ...] = (
     _t("apps", "v1", "ControllerRevision", "controllerrevisions", subresources=_NO_SUB),
     # events.k8s.io/v1: the same events as core/v1, converted on the way out
     _t("events.k8s.io", "v1", "Event", "events", short_names=("ev",), subresources=_NO_SUB, served_from="Event"),
+    _t("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", namespaced=False,
+       verbs=("create",), subresources=_NO_SUB),
+    _t("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", namespaced=False,
+       verbs=("create",), subresources=_NO_SUB),
     _t("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", namespaced=False,
        verbs=("create",), subresources=_NO_SUB),
     _t("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", namespaced=False,
@@ -143,6 +150,10 @@ RESOURCES: tuple[ResourceType, ...] = (
     _t("rbac.authorization.k8s.io", "v1", "Role", "roles", subresources=_NO_SUB),
     _t("storage.k8s.io", "v1", "StorageClass", "storageclasses", namespaced=False, short_names=("sc",),
        subresources=_NO_SUB),
+    _t("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations",
+       namespaced=False, subresources=_NO_SUB),
+    _t("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations",
+       namespaced=False, subresources=_NO_SUB),
     _t("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions",
        namespaced=False, short_names=("crd", "crds")),
     _t("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", namespaced=False, short_names=("pc",),
@@ -179,10 +190,10 @@ RESOURCES: tuple[ResourceType, ...] = (
 # Group order as a real server lists it (kubectl's RESTMapper prefers earlier groups on ties):
 # built-in groups, then CRD groups alphabetically, then aggregated APIs.
 GROUP_ORDER: tuple[str, ...] = (
-    "apps", "events.k8s.io", "authorization.k8s.io", "autoscaling", "batch", "networking.k8s.io", "policy",
-    "rbac.authorization.k8s.io", "storage.k8s.io", "apiextensions.k8s.io", "scheduling.k8s.io",
-    "coordination.k8s.io", "discovery.k8s.io", "networking.istio.io", "security.istio.io",
-    "telemetry.istio.io", "metrics.k8s.io",
+    "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "autoscaling", "batch",
+    "networking.k8s.io", "policy", "rbac.authorization.k8s.io", "storage.k8s.io", "admissionregistration.k8s.io",
+    "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "networking.istio.io",
+    "security.istio.io", "telemetry.istio.io", "metrics.k8s.io",
 )
 
 _BY_PATH: dict[tuple[str, str, str], ResourceType] = {

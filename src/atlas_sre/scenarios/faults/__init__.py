@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from atlas_sre.scenarios.faults import (
     mesh_auth,
+    mesh_retries,
     mesh_routing,
     mesh_security,
     mesh_traffic,
@@ -18,12 +19,14 @@ from atlas_sre.scenarios.faults import (
     workload_init,
     workload_probes,
     workload_resources,
+    workload_saturation,
     workload_scheduling,
 )
 from atlas_sre.scenarios.faults.base import Fault, FaultArgs, FaultError, Impact, Parts, Ref, Signature
 
 _MODULES = [workload_image, workload_config, workload_resources, workload_probes, workload_scheduling,
-            workload_init, service, network, mesh_routing, mesh_traffic, mesh_security, mesh_auth]
+            workload_init, service, network, mesh_routing, mesh_traffic, mesh_security, mesh_auth,
+            mesh_retries, workload_saturation]
 
 CATALOGUE: dict[str, Fault] = {f.id: f for m in _MODULES for f in m.FAULTS}
 

@@ -55,7 +55,9 @@ users (entry-point answers, unready pods), never from the cause; `alerts: []` (c
 (`python -m atlas_sre.scenarios.generator.generate --count {COUNT} --seed {SEED} --out ...` does the same
 without the CLI.) Every scenario passes the readiness gate: the simulator must show a
 user-visible symptom and fire an alert for the fault, and the same scenario without it must be
-healthy. The signature column is what the fault's tests check in the derived cluster.
+healthy. The signature column is what the fault's tests check in the derived cluster. Faults added
+after the first edition (`generator/editions.py`) get two scenarios each, appended after the
+first {COUNT}, so adding a fault never rewrites a scenario already in the library.
 """
 
 

@@ -87,7 +87,7 @@ def dependencies(parts: Parts, workload: Obj) -> list[Dependency]:
     ns = workload["metadata"].get("namespace", "default")
     for c in pod_spec(workload).get("containers") or []:
         behaviour = image_of(parts, c)
-        for call in behaviour.calls if behaviour else []:
+        for call in [*behaviour.calls, *(rc for r in behaviour.routes for rc in r.calls or [])] if behaviour else []:
             addr = call.address
             value = (env_literal(c, addr.env) if addr.env else None) or addr.default
             if not value:

@@ -1,7 +1,9 @@
-"""`kubectl auth can-i`: the one POST the server answers, because it only asks a question.
+"""The self-reviews: the POSTs the server answers, because they only ask a question.
 
-The agent's account may get, list and watch everything (logs included) and do nothing else,
-which is what the server enforces; these reviews report the same rules instead of a 403.
+`kubectl auth can-i` (SelfSubjectAccessReview, SelfSubjectRulesReview) is answered from the same
+rules the server enforces (`rbac.py`): reads yes, writes no ("the simulated cluster is read-only"),
+and no for what a read-only role lacks (proxy, exec, `/metrics`). `kubectl auth whoami`
+(SelfSubjectReview) reports the kubeconfig's user, as authentication saw it.
 """
 
 from __future__ import annotations
@@ -9,8 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-READ_VERBS = {"get", "list", "watch"}
+from atlas_sre.sim.api.rbac import allowed, non_resource_rules, path_allowed, resource_rules
+from atlas_sre.sim.api.status import READ_ONLY, USER
+
 REVIEWS = {"selfsubjectaccessreviews", "selfsubjectrulesreviews"}
+WHOAMI = "selfsubjectreviews"
+WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
 
 
 PROTOBUF_MAGIC = b"k8s\x00"
@@ -62,8 +68,20 @@ def _spec_from_protobuf(body: bytes) -> dict[str, Any]:
     return out
 
 
-def _allowed(attrs: dict[str, Any]) -> bool:
-    return str(attrs.get("verb", "")).lower() in READ_VERBS
+def _allowed(spec: dict[str, Any]) -> bool:
+    if "nonResourceAttributes" in spec:
+        attrs = spec["nonResourceAttributes"] or {}
+        return path_allowed(str(attrs.get("verb", "")).lower(), str(attrs.get("path", "")))
+    attrs = spec.get("resourceAttributes") or {}
+    return allowed(str(attrs.get("verb", "")).lower(), str(attrs.get("group", "")), str(attrs.get("resource", "")),
+                   str(attrs.get("subresource", "")))
+
+
+def whoami(created: str) -> dict[str, Any]:
+    """The SelfSubjectReview: the token's user and the group every authenticated user has."""
+    return {"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"creationTimestamp": created},
+            "status": {"userInfo": {"username": USER, "groups": ["system:authenticated"]}}}
 
 
 def review(plural: str, body: bytes) -> dict[str, Any]:
@@ -78,17 +96,17 @@ def review(plural: str, body: bytes) -> dict[str, Any]:
         spec = (request.get("spec") if isinstance(request, dict) else None) or {}
     if plural == "selfsubjectrulesreviews":
         status: dict[str, Any] = {
-            "resourceRules": [{"verbs": sorted(READ_VERBS), "apiGroups": ["*"], "resources": ["*"]}],
-            "nonResourceRules": [{"verbs": ["get"], "nonResourceURLs": ["*"]}],
+            "resourceRules": [dict(r) for r in resource_rules()],
+            "nonResourceRules": non_resource_rules(),
             "incomplete": False,
         }
         kind = "SelfSubjectRulesReview"
     else:
+        ok = _allowed(spec)
+        status = {"allowed": ok}
         attrs = spec.get("resourceAttributes") or spec.get("nonResourceAttributes") or {}
-        allowed = _allowed(attrs)
-        status = {"allowed": allowed}
-        if not allowed:
-            status["reason"] = "the simulated cluster is read-only"
+        if not ok and str(attrs.get("verb", "")).lower() in WRITE_VERBS:
+            status["reason"] = READ_ONLY  # a read the role lacks is a plain RBAC "no", without a reason
         kind = "SelfSubjectAccessReview"
     return {"kind": kind, "apiVersion": "authorization.k8s.io/v1", "metadata": {"creationTimestamp": None},
             "spec": spec, "status": status}

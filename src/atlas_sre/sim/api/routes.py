@@ -2,7 +2,9 @@
 
 Paths follow the apiserver's layout (`/api/v1/...`, `/apis/{group}/{version}/...`, optionally
 under `/namespaces/{ns}`); content negotiation honours `as=Table`, which kubectl needs because it
-no longer prints columns on its own. Anything that would change the cluster is refused with 403.
+no longer prints columns on its own. Lists page with `limit`/`continue` (`paging.py`) and watch
+as a static cluster does (`watch.py`). Anything that would change the cluster is refused with 403,
+and so is what a read-only role lacks (`rbac.py`: proxy subresources, `/metrics`).
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from typing import Any
 from atlas_sre.kube.selectors import SelectorError, compile_selectors
 from atlas_sre.sim import resources
 from atlas_sre.sim.api import status as st
-from atlas_sre.sim.api.auth import REVIEWS, review
+from atlas_sre.sim.api.auth import REVIEWS, WHOAMI, review, whoami
 from atlas_sre.sim.api.logs import render_log
 from atlas_sre.sim.api.openapi import OpenAPI
+from atlas_sre.sim.api.paging import PageError, paginate
+from atlas_sre.sim.api.rbac import READABLE_SUBRESOURCES, path_allowed
 from atlas_sre.sim.api.store import Store, View
-from atlas_sre.sim.api.tables import render
+from atlas_sre.sim.api.tables import render, respond, table_now
+from atlas_sre.sim.api.watch import WatchError, WatchOptions, is_watch, plan, table_events
 from atlas_sre.sim.resources import ResourceType
 
 VERSION_INFO = {
@@ -26,9 +31,11 @@ VERSION_INFO = {
     "platform": "linux/amd64",
 }
 WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+# The apiserver's RequestInfo verb for each HTTP method (proxy requests are authorised per method).
+METHOD_VERBS = {"GET": "get", "HEAD": "get", **WRITE_VERBS}
 # GET on these pod subresources opens a stream (exec over websockets): authorised as a write.
-STREAMING_SUBRESOURCES = {"exec", "attach", "portforward", "proxy"}
-READABLE_SUBRESOURCES = {"log", "status", "scale"}
+STREAMING_SUBRESOURCES = {"exec", "attach", "portforward"}
+PROXIED = {"pods", "services", "nodes"}  # `.../{plural}/{name}/proxy[/path]`
 NOT_ALLOWED = "the server does not allow this method on the requested resource"
 
 
@@ -99,24 +106,31 @@ class Router:
     def handle(self, method: str, segments: list[str], query: dict[str, str], accept: str,
                body: bytes = b"") -> st.Response:
         """Dispatch one request; never raises for a client error (a Status comes back instead)."""
-        if method == "POST" and _is_access_review(segments):
+        if method == "POST" and _is_self_review(segments):
+            if segments[-1] == WHOAMI:
+                return st.Response(201, st.dumps(whoami(self.store.now.strftime("%Y-%m-%dT%H:%M:%SZ"))))
             return st.Response(201, st.dumps(review(segments[-1], body)))
+        proxied = _proxy_target(segments)
+        if proxied is not None:  # a read-only role has no proxy rule: RBAC refuses before any routing
+            verb = METHOD_VERBS.get(method, method.lower())
+            return st.forbidden_rbac(verb, proxied.rt, proxied.namespace, proxied.name, "proxy")
         if method in WRITE_VERBS:
             return self._forbidden(WRITE_VERBS[method], segments)
         if method not in ("GET", "HEAD"):
             return st.status(405, "MethodNotAllowed", f"the server does not allow this method ({method})")
+        if segments[:1] not in (["api"], ["apis"]) and not path_allowed("get", "/" + "/".join(segments)):
+            return st.forbidden_rbac("get", None, None, None, path="/" + "/".join(segments))  # `/metrics`, `/`
         key = tuple(segments)
         if key in self._static:
             return st.ok(self._static[key])
-        if not segments:
-            return st.ok({"paths": ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz", "/version"]})
         if segments[0] in ("healthz", "readyz", "livez"):
             return st.Response(200, b"ok", st.TEXT)
         if segments[0] == "openapi":
-            doc = self.openapi.get(segments)
-            return st.ok(doc) if doc is not None else st.no_route()
-        if segments[:3] == ["api", "v1", "watch"] or (segments[0] == "apis" and segments[3:4] == ["watch"]):
-            return st.watch_unsupported()
+            doc = self.openapi.get(segments, accept)
+            return st.ok(*doc) if doc is not None else st.no_route()
+        legacy_watch = _legacy_watch(segments)
+        if legacy_watch is not None:
+            segments, query = legacy_watch, {**query, "watch": "true"}
         discovery = self._discovery(segments)
         if discovery is not None:
             return discovery
@@ -125,9 +139,14 @@ class Router:
             return st.no_route()
         if target.subresource in STREAMING_SUBRESOURCES:
             return st.forbidden("create", target.rt, target.namespace, target.name, target.subresource)
-        if query.get("watch", "").lower() in ("true", "1"):
-            return st.watch_unsupported()
-        if target.subresource is None and ("list" if target.name is None else "get") not in target.rt.verbs:
+        if legacy_watch is not None and target.name is not None and target.subresource is None:
+            # `/watch/.../pods/x` is a watch of the list, narrowed to one name
+            query = {**query, "fieldSelector": ",".join(
+                f for f in (query.get("fieldSelector"), f"metadata.name={target.name}") if f)}
+            target = Target(target.rt, target.version, target.namespace)
+        watching = is_watch(query) and target.name is None and target.subresource is None
+        verb = "watch" if watching else "list" if target.name is None else "get"
+        if target.subresource is None and verb not in target.rt.verbs:
             return st.status(405, "MethodNotAllowed", NOT_ALLOWED)
         if target.subresource is not None and target.subresource not in READABLE_SUBRESOURCES:
             return st.status(405, "MethodNotAllowed", NOT_ALLOWED)  # eviction, binding, token: create only
@@ -154,6 +173,13 @@ class Router:
         return st.forbidden(verb, target.rt, target.namespace, target.name, target.subresource)
 
     def _read(self, target: Target, query: dict[str, str], accept: str) -> st.Response:
+        response = self._read_answer(target, query, accept)
+        if target.rt.deprecated_in and response.status < 400:  # the apiserver's deprecation warning
+            response.headers["Warning"] = (f'299 - "{target.rt.group_version(target.version)} {target.rt.kind} '
+                                           f'is deprecated in v{target.rt.deprecated_in}+"')
+        return response
+
+    def _read_answer(self, target: Target, query: dict[str, str], accept: str) -> st.Response:
         view = self.store.view(target.rt, target.version)
         fmt, table_version = negotiate(accept)
         if target.name is None:
@@ -162,9 +188,16 @@ class Router:
             except SelectorError as exc:
                 return st.bad_request(str(exc))
             picked = [i for i in view.indexes(target.namespace) if keep(view.served[i])]
+            if is_watch(query):
+                return self._watch(target, view, picked, query, fmt, table_version)
+            try:
+                page = paginate(picked, view.keys, query, self.store.resource_version, target.namespace,
+                                filtered=bool(query.get("labelSelector") or query.get("fieldSelector")))
+            except PageError as exc:
+                return st.expired(str(exc)) if exc.code == 410 else st.bad_request(str(exc))
             if fmt == "table":
-                return self._table(target, view, picked, query, table_version)
-            return st.ok(self.store.list_json(view, picked))
+                return self._table(target, view, page.indexes, query, table_version, page.meta)
+            return st.ok(self.store.list_json(view, page.indexes, page.meta))
         index = view.find(target.namespace, target.name)
         if index is None:
             return st.not_found(target.rt, target.name)
@@ -177,23 +210,83 @@ class Router:
             return self._table(target, view, [index], query, table_version)
         return st.ok(served)
 
-    def _table(self, target: Target, view: View, picked: list[int], query: dict[str, str],
+    def _watch(self, target: Target, view: View, picked: list[int], query: dict[str, str], fmt: str,
                table_version: str) -> st.Response:
-        """A Table of the objects; a list carries the list's resourceVersion, one object its own."""
-        include = query.get("includeObject") or "Metadata"
-        if include not in ("None", "Metadata", "Object"):
-            return st.bad_request(f"includeObject: Unsupported value: {include!r}: supported values: "
-                                  '"Metadata", "None", "Object"')
-        table = render(target.rt, [view.originals[i] for i in picked], self.store.now, include_object=include,
+        """A watch stream over the selected objects: full objects, or one-row Tables for `kubectl get -w`."""
+        try:
+            options = WatchOptions.parse(query)
+        except WatchError as exc:
+            return st.status(exc.code, exc.reason, str(exc))
+        objects: list[dict[str, Any] | bytes]
+        if fmt == "table":
+            include = _include_object(query)
+            if include is None:
+                return _bad_include(query)
+            table = render(target.rt, [view.originals[i] for i in picked], self.store.now, include_object=include,
+                           table_version=table_version, embed=[view.served[i] for i in picked])
+            objects = list(table_events(table))
+        else:
+            objects = [st.dumps(view.served[i]) for i in picked]
+        stream = plan(options, target.rt, target.version, self.store.resource_version, objects)
+        return st.Response(200, b"", st.JSON, stream=stream)
+
+    def _table(self, target: Target, view: View, picked: list[int], query: dict[str, str],
+               table_version: str, page: dict[str, Any] | None = None) -> st.Response:
+        """A Table of the objects; a list carries the list's resourceVersion (and chunk), one object its own."""
+        include = _include_object(query)
+        if include is None:
+            return _bad_include(query)
+        now = table_now(self.store.now, self.store.live)
+        table = render(target.rt, [view.originals[i] for i in picked], now, include_object=include,
                        table_version=table_version,
                        resource_version=self.store.resource_version if target.name is None else "",
                        embed=[view.served[i] for i in picked])
-        return st.ok(table, f"application/json;as=Table;v={table_version};g=meta.k8s.io")
+        if page:
+            table.setdefault("metadata", {}).update(page)
+        return respond(table, f"application/json;as=Table;v={table_version};g=meta.k8s.io", self.store.live)
 
 
-def _is_access_review(segments: list[str]) -> bool:
-    """`POST /apis/authorization.k8s.io/v1/selfsubject{access,rules}reviews`: a question, not a write."""
-    return segments[:3] == ["apis", "authorization.k8s.io", "v1"] and len(segments) == 4 and segments[3] in REVIEWS
+def _include_object(query: dict[str, str]) -> str | None:
+    include = query.get("includeObject") or "Metadata"
+    return include if include in ("None", "Metadata", "Object") else None
+
+
+def _bad_include(query: dict[str, str]) -> st.Response:
+    return st.bad_request(f"includeObject: Unsupported value: {query.get('includeObject')!r}: supported values: "
+                          '"Metadata", "None", "Object"')
+
+
+def _is_self_review(segments: list[str]) -> bool:
+    """`POST` of a SelfSubject{Access,Rules}Review or a SelfSubjectReview: a question, not a write."""
+    if len(segments) != 4 or segments[0] != "apis":
+        return False
+    if segments[1:3] == ["authorization.k8s.io", "v1"]:
+        return segments[3] in REVIEWS
+    return segments[1:3] == ["authentication.k8s.io", "v1"] and segments[3] == WHOAMI
+
+
+def _proxy_target(segments: list[str]) -> Target | None:
+    """`/api/v1/[namespaces/{ns}/]{pods|services|nodes}/{name}/proxy[/...]`, whatever follows `proxy`."""
+    if segments[:2] != ["api", "v1"]:
+        return None
+    rest, namespace = segments[2:], None
+    if len(rest) >= 2 and rest[0] == "namespaces":
+        namespace, rest = rest[1], rest[2:]
+    if len(rest) < 3 or rest[0] not in PROXIED or rest[2] != "proxy":
+        return None
+    rt = resources.lookup("", "v1", rest[0])
+    if rt is None or rt.namespaced != (namespace is not None):
+        return None
+    return Target(rt, "v1", namespace, rest[1], "proxy")
+
+
+def _legacy_watch(segments: list[str]) -> list[str] | None:
+    """The path without `watch/` for the deprecated `/api/v1/watch/...` and `/apis/{g}/{v}/watch/...` forms."""
+    if segments[:3] == ["api", "v1", "watch"]:
+        return segments[:2] + segments[3:]
+    if segments[:1] == ["apis"] and segments[3:4] == ["watch"]:
+        return segments[:3] + segments[4:]
+    return None
 
 
 def _scale(obj: dict[str, Any]) -> dict[str, Any]:

@@ -32,8 +32,10 @@ class SimServer:
     """
 
     def __init__(self, state: Any, port: int = 0, kubeconfig_path: str | Path | None = None,
-                 namespace: str | None = None, episode: str | None = None, verbose: bool = False) -> None:
+                 namespace: str | None = None, episode: str | None = None, verbose: bool = False,
+                 live: bool | None = None) -> None:
         self.state = state
+        self.live = live  # table ages move with the wall clock (None: as the state's clock says)
         self.namespace = namespace
         self._port = port
         self._kubeconfig = Path(kubeconfig_path) if kubeconfig_path else None
@@ -46,7 +48,8 @@ class SimServer:
     def start(self) -> SimServer:
         """Bind, start serving, write the kubeconfig; returns self."""
         episode = self._episode or episode_id(self.state)
-        self._server = make_server(self.state, port=self._port, prefix=f"clusters/{episode}", verbose=self._verbose)
+        self._server = make_server(self.state, port=self._port, prefix=f"clusters/{episode}", verbose=self._verbose,
+                                   live=self.live)
         self._thread = threading.Thread(target=self._server.serve_forever, name="sim-api", daemon=True)
         self._thread.start()
         if self._kubeconfig is None:

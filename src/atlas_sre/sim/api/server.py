@@ -9,21 +9,29 @@ served scenario has its own URL, and so its own kubectl discovery cache.
 
 from __future__ import annotations
 
+import select
 import sys
+import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from atlas_sre.sim.api.routes import Router
-from atlas_sre.sim.api.status import Response, internal_error, no_route
+from atlas_sre.sim.api.status import Response, Stream, internal_error, no_route
 from atlas_sre.sim.api.store import Store
+from atlas_sre.sim.api.tables import LiveTable
 
 HOST = "127.0.0.1"
 
 
 class SimAPIServer(ThreadingHTTPServer):
-    """The HTTP server; `router` answers, `prefix` is the optional `/clusters/<id>` path."""
+    """The HTTP server; `router` answers, `prefix` is the optional `/clusters/<id>` path.
+
+    One thread per connection, so an open watch (which may last until its `timeoutSeconds`) never
+    holds up another request. `closing` ends every open watch when the server stops.
+    """
 
     daemon_threads = True
     allow_reuse_address = True
@@ -34,7 +42,16 @@ class SimAPIServer(ThreadingHTTPServer):
         self.verbose = verbose
         self.cache: dict[tuple[str, str], Response] = {}
         self.cache_limit = 512  # distinct GETs kept; an episode issues far fewer
+        self.closing = threading.Event()
         super().__init__((HOST, port), _Handler)
+
+    def shutdown(self) -> None:
+        self.closing.set()
+        super().shutdown()
+
+    def server_close(self) -> None:
+        self.closing.set()
+        super().server_close()
 
     @property
     def port(self) -> int:
@@ -47,9 +64,13 @@ class SimAPIServer(ThreadingHTTPServer):
         return f"http://{HOST}:{self.port}{path}"
 
 
-def make_server(state: Any, *, port: int = 0, prefix: str = "", verbose: bool = False) -> SimAPIServer:
-    """Index `state` once and bind a server to 127.0.0.1:`port` (0: any free port); not yet serving."""
-    return SimAPIServer(Router(Store(state)), port=port, prefix=prefix, verbose=verbose)
+def make_server(state: Any, *, port: int = 0, prefix: str = "", verbose: bool = False,
+                live: bool | None = None) -> SimAPIServer:
+    """Index `state` once and bind a server to 127.0.0.1:`port` (0: any free port); not yet serving.
+
+    `live`: table ages move with the wall clock (default: the state's `clock.live`).
+    """
+    return SimAPIServer(Router(Store(state, live=live)), port=port, prefix=prefix, verbose=verbose)
 
 
 def _verb(method: str) -> Callable[[_Handler], None]:
@@ -86,9 +107,15 @@ class _Handler(BaseHTTPRequestHandler):
                 response = internal_error(exc)
             # The served state never changes, so a GET answer is valid for the server's lifetime:
             # repeated listings (an agent re-running `get pods -A`) cost a dictionary lookup.
-            if method == "GET" and response.status == 200 and len(cache) < self.server.cache_limit:
+            if (method == "GET" and response.status == 200 and response.stream is None
+                    and len(cache) < self.server.cache_limit):
                 cache[key] = response
-        self._send(response, body=method != "HEAD")
+        if isinstance(response, LiveTable):  # cached rows, ages measured now
+            response = response.at(self.server.router.store.now)
+        if response.stream is not None and method != "HEAD":
+            self._send_stream(response, response.stream)
+        else:
+            self._send(response, body=method != "HEAD")
 
     def _read_body(self) -> bytes:
         """Read the whole request body, so the next request on this keep-alive connection parses."""
@@ -123,6 +150,54 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(response.body)
+
+    def _send_stream(self, response: Response, stream: Stream) -> None:
+        """A watch: chunked events now, bookmarks later, then the last chunk at the timeout.
+
+        Ends early, without error, when the client closes (kubectl's `--request-timeout`, Ctrl-C,
+        an informer stopping) or the server stops. After a clean end the connection stays usable.
+        """
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache, private")
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        start = time.monotonic()
+        try:
+            self._chunk(b"".join(stream.initial()))
+            for at, chunk in stream.later():
+                if at >= stream.timeout:
+                    break
+                if not self._idle_until(start + at):
+                    return
+                self._chunk(chunk)
+            if not self._idle_until(start + stream.timeout):
+                return
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client went away mid-write
+            self.close_connection = True
+
+    def _chunk(self, data: bytes) -> None:
+        if data:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+    def _idle_until(self, deadline: float) -> bool:
+        """Wait until `deadline`; False (the connection then closes) if the client or the server ends first.
+
+        A watching client sends nothing, so anything readable (EOF or bytes) means it is done.
+        """
+        conn = self.connection
+        while (left := deadline - time.monotonic()) > 0:
+            if self.server.closing.is_set():
+                self.close_connection = True
+                return False
+            readable, _, _ = select.select([conn], [], [], min(left, 0.5))
+            if readable:
+                self.close_connection = True
+                return False
+        return True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's signature)
         if self.server.verbose:

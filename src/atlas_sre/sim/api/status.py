@@ -7,8 +7,9 @@ here are what an agent reads; they follow the apiserver's and RBAC's exact phras
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from atlas_sre.sim.resources import ResourceType
 
@@ -16,7 +17,6 @@ JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
 USER = "atlas-sre-agent"
 READ_ONLY = "the simulated cluster is read-only"
-WATCH_UNSUPPORTED = "watch is not supported by the simulated cluster: use kubectl get without -w"
 
 
 def dumps(obj: Any) -> bytes:
@@ -24,14 +24,30 @@ def dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+class Stream(Protocol):
+    """A streamed reply body (a watch): chunks now, then chunks at later times, then the end.
+
+    `initial()` is written at once; `later()` yields (seconds after the start, chunk) in time order;
+    the stream ends at `timeout` seconds. The server owns the socket, the clock and the client
+    going away; a Stream only says what to send when.
+    """
+
+    timeout: float
+
+    def initial(self) -> Iterable[bytes]: ...
+
+    def later(self) -> Iterable[tuple[float, bytes]]: ...
+
+
 @dataclass
 class Response:
-    """One HTTP reply; the server adds Content-Length and the common headers."""
+    """One HTTP reply; the server adds Content-Length (or chunked framing for a stream) and the common headers."""
 
     status: int
     body: bytes
     content_type: str = JSON
     headers: dict[str, str] = field(default_factory=dict)
+    stream: Stream | None = None
 
 
 def ok(obj: Any, content_type: str = JSON) -> Response:
@@ -82,19 +98,36 @@ def bad_request(message: str) -> Response:
 def forbidden(verb: str, rt: ResourceType | None, namespace: str | None, name: str | None,
               subresource: str | None = None, path: str = "") -> Response:
     """An RBAC-style denial for every write: the agent's account may only read."""
+    return _denied(verb, rt, namespace, name, subresource, path, READ_ONLY)
+
+
+def forbidden_rbac(verb: str, rt: ResourceType | None, namespace: str | None, name: str | None,
+                   subresource: str | None = None, path: str = "") -> Response:
+    """RBAC's own denial of a read the account's role does not grant (proxy, `/metrics`).
+
+    Not the simulator being read-only: a real read-only role has no rule for these either, and
+    RBAC words the denial without a reason.
+    """
+    return _denied(verb, rt, namespace, name, subresource, path, "")
+
+
+def _denied(verb: str, rt: ResourceType | None, namespace: str | None, name: str | None,
+            subresource: str | None, path: str, reason: str) -> Response:
+    """The apiserver's `forbiddenMessage`, plus `: <reason>` when the authorizer gave one."""
+    suffix = f": {reason}" if reason else ""
     if rt is None:
-        return status(403, "Forbidden", f'forbidden: User "{USER}" cannot {verb} path "{path}": {READ_ONLY}')
+        return status(403, "Forbidden", f'forbidden: User "{USER}" cannot {verb} path "{path}"{suffix}')
     subject = f'{rt.qualified} "{name}"' if name else rt.qualified
     resource = f"{rt.plural}/{subresource}" if subresource else rt.plural
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
     message = (f'{subject} is forbidden: User "{USER}" cannot {verb} resource "{resource}" '
-               f'in API group "{rt.group}" {scope}: {READ_ONLY}')
+               f'in API group "{rt.group}" {scope}{suffix}')
     return status(403, "Forbidden", message, _details(rt, name))
 
 
-def watch_unsupported() -> Response:
-    """`-w` needs a stream; answer at once and plainly rather than hang or send garbage."""
-    return status(405, "MethodNotAllowed", WATCH_UNSUPPORTED)
+def expired(message: str) -> Response:
+    """410 Gone / `Expired`: a continue token or resourceVersion from another state."""
+    return status(410, "Expired", message)
 
 
 def internal_error(exc: BaseException) -> Response:

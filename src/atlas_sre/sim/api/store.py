@@ -8,11 +8,12 @@ published with one atomic `setdefault`, and a list item's JSON is the same which
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from atlas_sre.sim.api.logs import index_logs
 from atlas_sre.sim.api.status import dumps
-from atlas_sre.sim.api.synth import crd_objects, events_v1, metrics_objects
+from atlas_sre.sim.api.synth import component_statuses, crd_objects, events_v1, metrics_objects
 from atlas_sre.sim.resources import RESOURCES, ResourceType, for_object
 
 Obj = dict[str, Any]
@@ -34,6 +35,7 @@ class View:
     by_ns: dict[str, list[int]] = field(default_factory=dict)
     by_name: dict[tuple[str, str], int] = field(default_factory=dict)
     item_json: list[bytes | None] = field(default_factory=list)
+    keys: list[tuple[str, str]] = field(default_factory=list)  # (namespace, name) per object: paging resumes by key
 
     def indexes(self, namespace: str | None) -> list[int]:
         """Positions of the objects in one namespace (all when None), in list order."""
@@ -46,12 +48,12 @@ class View:
 class Store:
     """Objects by type (sorted as etcd lists them: namespace, then name), viewed at any served version."""
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, state: Any, live: bool | None = None) -> None:
         self.state = state
         self.clock = state.clock
-        self.now = state.clock.now
+        self.live = bool(getattr(state.clock, "live", False)) if live is None else live
         served = [*state.objects, *crd_objects(state.clock.at(state.clock.start)),
-                  *metrics_objects(state, self.now)]
+                  *metrics_objects(state, state.clock.now), *component_statuses()]
         self.skipped: list[Obj] = []  # kinds the registry does not serve
         by_type: dict[ResourceType, list[Obj]] = {}
         for obj in served:
@@ -68,6 +70,18 @@ class Store:
         self._views: dict[tuple[ResourceType, str], View] = {}
         self.logs = index_logs(state.logs)
         self.resource_version = self._max_resource_version(served)
+
+    @property
+    def now(self) -> datetime:
+        """The served present, what table ages are measured against.
+
+        A live store (its clock anchored to the wall clock when derived) moves with the wall
+        clock, as kubectl's own ages in `describe` and `kubectl events` do; a store anchored to a
+        fixed instant stays at the observation instant, so every answer is byte-identical.
+        """
+        if not self.live:
+            return self.clock.now
+        return max(self.clock.now, datetime.now(timezone.utc))
 
     @staticmethod
     def _max_resource_version(objects: list[Obj]) -> str:
@@ -98,11 +112,15 @@ class Store:
             ns, name = _key(obj)
             built.by_ns.setdefault(ns, []).append(i)
             built.by_name.setdefault((ns, name), i)
+            built.keys.append((ns, name))
         built.item_json = [None] * len(originals)
         return self._views.setdefault(key, built)
 
-    def list_json(self, view: View, indexes: list[int]) -> bytes:
-        """A `PodList`-style reply, from cached item JSON (built-in kinds drop kind/apiVersion in lists)."""
+    def list_json(self, view: View, indexes: list[int], page: dict[str, Any] | None = None) -> bytes:
+        """A `PodList`-style reply, from cached item JSON (built-in kinds drop kind/apiVersion in lists).
+
+        `page` adds a chunk's `continue` and `remainingItemCount` to the list's metadata.
+        """
         parts = []
         for i in indexes:
             item = view.item_json[i]
@@ -112,5 +130,5 @@ class Store:
                     obj if view.rt.crd else {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")})
             parts.append(item)
         head = dumps({"kind": view.rt.list_kind, "apiVersion": view.rt.group_version(view.version),
-                      "metadata": {"resourceVersion": self.resource_version}})
+                      "metadata": {"resourceVersion": self.resource_version, **(page or {})}})
         return head[:-1] + b',"items":[' + b",".join(parts) + b"]}"

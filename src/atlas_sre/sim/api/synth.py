@@ -1,4 +1,5 @@
-"""Objects the API serves that no workload controller writes: CRDs, metrics, events.k8s.io views.
+"""Objects the API serves that no workload controller writes: CRDs, metrics, events.k8s.io views,
+component statuses.
 
 On a real cluster these come from other components (the Istio installer's CRDs, metrics-server,
 the events.k8s.io conversion); the server synthesises them from the registry and the derived
@@ -79,6 +80,19 @@ def crd_object(rt: ResourceType, created: str) -> Obj:
 def crd_objects(created: datetime) -> list[Obj]:
     """One CRD per custom resource type in the registry."""
     return [crd_object(rt, _iso(created)) for rt in RESOURCES if rt.crd]
+
+
+COMPONENTS = ("controller-manager", "etcd-0", "scheduler")
+
+
+def component_statuses() -> list[Obj]:
+    """`kubectl get componentstatuses`: the apiserver probes the scheduler, controller-manager and etcd.
+
+    The simulated control plane has no faults, so each probe answers as a healthy one does: the
+    scheduler's and controller-manager's `/healthz` body `ok`, and etcd's client probe `ok`.
+    """
+    return [{"kind": "ComponentStatus", "apiVersion": "v1", "metadata": {"name": name, "creationTimestamp": None},
+             "conditions": [{"type": "Healthy", "status": "True", "message": "ok"}]} for name in COMPONENTS]
 
 
 def _cpu(milli: int) -> str:

@@ -225,9 +225,15 @@ def volume_error(pod_spec: Obj, namespace: str, index: ConfigIndex, at: datetime
     return None
 
 
-def failing_requirement(behaviour: ImageBehaviour, env: dict[str, str]) -> tuple[Requirement, str] | None:
-    """The first start-up check the process fails, with the value it saw ("" when unset)."""
+def failing_requirement(behaviour: ImageBehaviour, env: dict[str, str], on_fail: str = "exit"
+                        ) -> tuple[Requirement, str] | None:
+    """The first check the process fails, with the value it saw ("" when unset).
+
+    `on_fail="exit"`: the start-up checks; `"request"`: those each served request makes.
+    """
     for req in behaviour.requires:
+        if req.onFail != on_fail:
+            continue
         value = env.get(req.env)
         if not value:
             return req, ""

@@ -11,6 +11,7 @@ loop does not grow the log.
 
 from __future__ import annotations
 
+from atlas_sre.sim.kubelet.logtime import served_text
 from atlas_sre.sim.kubelet.runtime import render
 from atlas_sre.sim.kubelet.status import running_now
 from atlas_sre.sim.kubelet.timeline import ContainerRun, Instance, PodContext
@@ -54,7 +55,7 @@ def write_logs(state: ClusterState, ctx: PodContext, run: ContainerRun) -> None:
         key = LogKey(ns, pod, run.name, previous)
         state.logs.setdefault(key, [])  # the instance exists: an empty stream is still a stream
         for t, text in _instance_lines(ctx, run, inst):
-            state.add_log(key, ctx.at(t), text)
+            state.add_log(key, ctx.at(t), served_text(text, ctx.clock, ctx.at(t)))
 
 
 def usage_of(ctx: PodContext, run: ContainerRun) -> Usage | None:

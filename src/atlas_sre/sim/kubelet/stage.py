@@ -17,26 +17,30 @@ ready?" with the same functions, so a rollout's outcome and its pods never disag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from atlas_sre.kube.requests import qos_class
-from atlas_sre.sim.clock import parse_time
+from atlas_sre.sim.clock import SimClock, parse_time
 from atlas_sre.sim.images import Registry
 from atlas_sre.sim.kubelet import images as img
 from atlas_sre.sim.kubelet.config import ConfigIndex, PodFacts, resolve_env, volume_error
 from atlas_sre.sim.kubelet.events import PodEvents, publish
 from atlas_sre.sim.kubelet.output import usage_of, write_logs
-from atlas_sre.sim.kubelet.pod import SANDBOX_MS, run_pod
+from atlas_sre.sim.kubelet.pod import SANDBOX_MS, PodRun, run_pod
 from atlas_sre.sim.kubelet.runtime import run_profile
 from atlas_sre.sim.kubelet.status import pod_status
 from atlas_sre.sim.kubelet.timeline import PodContext
+from atlas_sre.sim.objects.index import remove_object
 from atlas_sre.sim.state import ClusterState, SimSpec
 
 Obj = dict[str, Any]
 CONFIG_KEY = "kubelet_config_index"
 CREATED_KEY = "created_at"
 REGISTRY_KEY = "registry"
+# pod uid -> when a controller deleted it (scenario time): a failed Job's active pods
+DELETED_KEY = "pod_deleted_at"
 _STATUS_KEYS = ("phase", "conditions", "message", "reason", "nominatedNodeName", "hostIP", "hostIPs",
                 "podIP", "podIPs", "startTime", "qosClass")
 
@@ -86,6 +90,23 @@ def _pending(pod: Obj, qos: str) -> None:
         k: v for k, v in status.items() if k not in _STATUS_KEYS}
 
 
+def _context(pod: Obj, ns: str, start: datetime, horizon: int, registry: Registry, index: ConfigIndex,
+             events: PodEvents, present: Callable[[str], bool], clock: SimClock) -> PodContext:
+    md, pod_spec = pod["metadata"], pod.get("spec") or {}
+    return PodContext(_facts(pod, ns), start, horizon, registry, index, events, present,
+                      str(pod_spec.get("restartPolicy") or "Always"),
+                      int(pod_spec.get("terminationGracePeriodSeconds", 30)) * 1000,
+                      f"{md.get('name')}_{ns}({md.get('uid', '')})", clock)
+
+
+def _stopped(ctx: PodContext, run: PodRun) -> None:
+    """The kubelet's `Killing` events when a deleted pod's containers are stopped."""
+    for r in run.apps:
+        if r.instances and r.instances[-1].finished is None:
+            ctx.events.add(ctx.horizon, "Normal", "Killing", f"Stopping container {r.name}",
+                           f"spec.containers{{{r.name}}}")
+
+
 def kubelet_stage(spec: SimSpec, state: ClusterState) -> None:
     """Derive status, events, logs and usage for every pod at `clock.observe_at`."""
     clock = state.clock
@@ -122,12 +143,17 @@ def kubelet_stage(spec: SimSpec, state: ClusterState) -> None:
                 return False
             return (_start - seen).total_seconds() * 1000 > img.pull_ms(image) + SANDBOX_MS
 
+        deleted = (state.extras.get(DELETED_KEY) or {}).get(md.get("uid"))
+        if deleted is not None and deleted <= clock.observe_at:
+            horizon = max(0, int((deleted - start).total_seconds() * 1000))
         events = PodEvents(horizon)
-        ctx = PodContext(_facts(pod, ns), start, horizon, registry, index, events, present,
-                         str(pod_spec.get("restartPolicy") or "Always"),
-                         int(pod_spec.get("terminationGracePeriodSeconds", 30)) * 1000,
-                         f"{md.get('name')}_{ns}({md.get('uid', '')})", clock)
+        ctx = _context(pod, ns, start, horizon, registry, index, events, present, clock)
         run = run_pod(ctx, pod_spec)
+        if deleted is not None and deleted <= clock.observe_at:
+            _stopped(ctx, run)  # a controller deleted the pod: its events stay, the pod is gone
+            publish(state, pod, start, events, node)
+            remove_object(state, pod)
+            continue
         pod["status"] = pod_status(spec.seed, run, status, qos)
         usage = {}
         for r in [*run.inits, *run.apps]:

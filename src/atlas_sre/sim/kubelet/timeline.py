@@ -17,16 +17,16 @@ and its events are repeated as lattices, so ten days of crash loop cost the same
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from atlas_sre.sim.clock import UTC, SimClock
-from atlas_sre.sim.images import ImageBehaviour, Registry
+from atlas_sre.sim.clock import UTC, SimClock, parse_time
+from atlas_sre.sim.images import Episode, ImageBehaviour, Registry
 from atlas_sre.sim.kubelet import images as img
 from atlas_sre.sim.kubelet.config import ConfigIndex, PodFacts, resolve_env
 from atlas_sre.sim.kubelet.events import PodEvents
-from atlas_sre.sim.kubelet.runtime import RunProfile, run_profile
+from atlas_sre.sim.kubelet.runtime import OOM_EXIT_CODE, RunProfile, memory_limit_mi, render, run_profile
 
 Obj = dict[str, Any]
 SYNC_MS = 12_500
@@ -214,7 +214,38 @@ def _create(ctx: PodContext, run: ContainerRun, y: int, prof: RunProfile) -> Ins
                f"Container {name} failed {prof.probes.kill_kind} probe, will be restarted", fp)
     if run.kind == "sidecar" and prof.started_after is not None and run.done_at is None:
         run.done_at = s + prof.started_after
-    return Instance(run.total, created, s, None if prof.end_after is None else s + prof.end_after, prof)
+    return _episode(ctx, run, Instance(run.total, created, s, None if prof.end_after is None else s + prof.end_after,
+                                       prof))
+
+
+def _episode_times(ctx: PodContext, run: ContainerRun) -> list[tuple[int, Episode]]:
+    beh = run.behaviour
+    if beh is None or not beh.episodes:
+        return []
+    return sorted(((ctx.ms(parse_time(e.at)), e) for e in beh.episodes), key=lambda te: te[0])
+
+
+def _episode(ctx: PodContext, run: ContainerRun, inst: Instance) -> Instance:
+    """The instance cut short by the first episode that strikes while it runs (a crash, an OOM kill)."""
+    if inst.started is None:
+        return inst
+    limit = memory_limit_mi(run.container)
+    for t, ep in _episode_times(ctx, run):
+        if t <= inst.started:
+            continue
+        if inst.finished is not None and t >= inst.finished:
+            break
+        if ep.exitCode is not None:
+            code, reason = ep.exitCode, "Completed" if ep.exitCode == 0 else "Error"
+            log = render(ep.log, ctx.values(run.container, run.behaviour)) if ep.log and run.behaviour else None
+        elif ep.memoryMi is not None and limit is not None and ep.memoryMi > limit:
+            code, reason, log = OOM_EXIT_CODE, "OOMKilled", None
+        else:
+            continue
+        prof = replace(inst.profile, end_after=t - inst.started, exit_code=code, reason=reason, fail_log=log,
+                       kill_at=None)
+        return Instance(inst.number, inst.created, inst.started, t, prof)
+    return inst
 
 
 def simulate(ctx: PodContext, container: Obj, kind: str, x0: int) -> ContainerRun:
@@ -238,7 +269,8 @@ def simulate(ctx: PodContext, container: Obj, kind: str, x0: int) -> ContainerRu
             if key in seen:
                 total_i, x_i, mark_i = seen[key]
                 cycle, per = x - x_i, run.total - total_i
-                bound = min(ctx.horizon, ctx.next_change(x) or ctx.horizon)
+                bound = min(ctx.horizon, ctx.next_change(x) or ctx.horizon,
+                            *(t for t, _ in _episode_times(ctx, run) if t > x))
                 skip = (bound - x) // cycle - 2
                 if skip > 0:
                     ev.repeat(mark_i, cycle, skip)
@@ -267,9 +299,9 @@ def simulate(ctx: PodContext, container: Obj, kind: str, x0: int) -> ContainerRu
         if inst.finished is None or inst.finished > ctx.horizon:
             inst.finished = None
             return run
-        if not _restarts(ctx, run, prof):
+        if not _restarts(ctx, run, inst.profile):
             run.terminated_shown = True
-            if kind == "init" and prof.completes():
+            if kind == "init" and inst.profile.completes():
                 run.done_at = inst.finished
             return run
         f = inst.finished

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 
 from atlas_sre.sim.clock import SimClock, parse_time
 from atlas_sre.sim.ids import digest
+from atlas_sre.sim.kubelet.logtime import served_text
 from atlas_sre.sim.mesh.model import AppLine, Ledger, ProxyLine
 from atlas_sre.sim.mesh.request import EXTERNAL_IP
 from atlas_sre.sim.mesh.world import PROXY, World
@@ -182,5 +183,5 @@ def _write_stream(state: ClusterState, peers: dict[str, list[str]], key: LogKey,
             if isinstance(rec, ProxyLine):
                 text = format_proxy(rec, clock, t, rng, self_ip, peers.get(rec.peer, []))
             else:
-                text = _fill(rec.text, rng, self_ip, [])
+                text = served_text(_fill(rec.text, rng, self_ip, []), clock, t)  # app template lines
             state.add_log(key, t, text)

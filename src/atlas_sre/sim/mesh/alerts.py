@@ -7,10 +7,12 @@ Rules (evaluated on `rate(...[5m])`, firing after `for`):
 - NoRequestsReceived (warning): a service that received requests before a change now receives none.
 
 A service's requests are the `reporter="source"` series into it, plus `reporter="destination"`
-series from clients without a sidecar (source `unknown`), so each request counts once. Answers
-with no destination service (a route not found at the gateway) count against the sending workload
-(`istio-ingressgateway` for outside traffic). Thresholds can be overridden in
-`spec.traffic.alerts` (`errorRatio`, `latencyP99Ms`).
+series from clients without a sidecar (source `unknown`), so each request counts once. Errors
+count where they happen: answers with no destination service (a route not found at the gateway),
+and local replies the caller's own proxy made without reaching the destination (`NR`, `NC`, `UO`,
+`FI`, the `BlackHoleCluster` of a Sidecar resource) count against the sending workload
+(`istio-ingressgateway` for outside traffic), not against a service that received nothing.
+Thresholds can be overridden in `spec.traffic.alerts` (`errorRatio`, `latencyP99Ms`).
 
 `startsAt` is when the rule started firing: the condition's onset plus `for` (Prometheus's
 `FiredAt`). The onset is found by sliding the 5m rate window across the change (the history entry
@@ -25,7 +27,7 @@ from typing import Any
 
 from atlas_sre.sim.clock import SimClock
 from atlas_sre.sim.mesh.metrics import quantile
-from atlas_sre.sim.mesh.model import Ledger, Metric
+from atlas_sre.sim.mesh.model import BLACK_HOLE, Ledger, Metric
 
 FOR = timedelta(minutes=5)
 RATE_WINDOW = timedelta(minutes=5)
@@ -39,6 +41,14 @@ def _bad(code: int) -> bool:
     return not 200 <= code < 400
 
 
+CALLER_SIDE_FLAGS = frozenset({"NR", "NC", "UO", "FI"})  # local replies made by the caller's own Envoy
+
+
+def _caller_side(rec: Metric) -> bool:
+    """A source-reported answer that never left the caller's proxy (so the destination saw nothing)."""
+    return bool(CALLER_SIDE_FLAGS & set(rec.response_flags.split(","))) or rec.destination_service_name == BLACK_HOLE
+
+
 def service_load(ledger: Ledger) -> dict[Key, list[tuple[float, float, bool]]]:
     """Per (namespace, service): (latency, rate, failed) points of the requests it answered."""
     out: dict[Key, list[tuple[float, float, bool]]] = {}
@@ -47,7 +57,7 @@ def service_load(ledger: Ledger) -> dict[Key, list[tuple[float, float, bool]]]:
             continue
         if rec.reporter == "destination" and rec.source_workload != "unknown":
             continue
-        if rec.destination_service_name == "unknown":
+        if rec.destination_service_name == "unknown" or (rec.reporter == "source" and _caller_side(rec)):
             key = (rec.source_namespace, rec.source_workload)
         else:
             key = (rec.destination_service_namespace, rec.destination_service_name)

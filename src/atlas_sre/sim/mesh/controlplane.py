@@ -3,7 +3,8 @@
 When a scenario uses the mesh (an Istio object, an injection-labelled namespace, a pod asking for
 a sidecar, or a gateway entry point), the cluster gets istiod and the ingress gateway as plain
 Deployments and Services, the `istio` mesh ConfigMap (access logs to stdout) and the
-`istio-ca-root-cert` ConfigMap istiod writes into every application namespace. Objects the
+`istio-ca-root-cert` ConfigMap istiod writes into every application namespace, and the
+webhook configurations and RBAC of `istiod_config.py`. Objects the
 scenario declares itself (a broken gateway, say) replace these. Layout and names are the
 `default` profile's; requests are the `demo` profile's so the control plane does not crowd small
 simulated nodes.
@@ -15,6 +16,7 @@ from typing import Any
 
 from atlas_sre.kube.namespaces import KUBE_NAMESPACES
 from atlas_sre.sim.mesh.istio import PILOT_IMAGE, PROXY_IMAGE, REVISION, VERSION
+from atlas_sre.sim.mesh.istiod_config import istiod_objects
 from atlas_sre.sim.state import Obj, SimSpec
 
 NS = "istio-system"
@@ -166,6 +168,7 @@ def control_plane(spec: SimSpec) -> list[Obj]:
         _gateway(),
         _service("istio-ingressgateway", gw_labels, gw_labels,
                  [("status-port", 15021, 15021), ("http2", 80, 8080), ("https", 443, 8443)], "LoadBalancer"),
+        *istiod_objects(),  # the injector/validator webhooks and RBAC
     ]
     namespaces = [NS, "default"]
     for m in spec.manifests:

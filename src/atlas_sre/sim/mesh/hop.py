@@ -21,7 +21,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from atlas_sre.sim.mesh.model import BODY_RBAC, BODY_RESET, ENVOY_CONNECT_TIMEOUT_MS, Branch, Ledger, Response
+from atlas_sre.sim.mesh.model import (
+    BLACK_HOLE,
+    BODY_RBAC,
+    BODY_RESET,
+    ENVOY_CONNECT_TIMEOUT_MS,
+    Branch,
+    Ledger,
+    Response,
+)
 from atlas_sre.sim.mesh.netpol import dns_allowed
 from atlas_sre.sim.mesh.outbound import client_line, combine, local_reply, routed, service_ip
 from atlas_sre.sim.mesh.policy import Caller, authorize
@@ -43,7 +51,7 @@ from atlas_sre.sim.state import Obj
 
 
 def _error(req: Request, cause: str, latency: float = 1.0) -> list[Branch]:
-    return [Branch(1.0, Response(0, "-", "-", "", latency, f'Get "{req.url()}": {cause}'))]
+    return [Branch(1.0, Response(0, "-", "-", "", latency, f'{req.op()} "{req.url()}": {cause}'))]
 
 
 def _is_ip(host: str) -> bool:
@@ -83,8 +91,8 @@ def _hop(ctx: Context, client: Client, req: Request) -> list[Branch]:
     sidecar = sidecar_resource(world, inst) if inst else None
     svc_ns = svc["metadata"].get("namespace", "default")
     if not egress_visible(sidecar, client.namespace or "", svc_ns, fqdn(svc)):
-        if outbound_mode(sidecar) == "REGISTRY_ONLY":
-            up = _upstream(ctx, svc, req.port, "-", tcp, False)
+        if outbound_mode(sidecar) == "REGISTRY_ONLY":  # Istio labels these requests BlackHoleCluster
+            up = Upstream(BLACK_HOLE, BLACK_HOLE, "unknown", service_ip(ctx, svc), req.port, "-", "", False, tcp)
             return [local_reply(client, req, 502, "-", "direct_response", "", "-", "block_all", up)]
         return passthrough(ctx, client, req, svc, svc_port, tcp)
     vs = mesh_virtual_service(world, fqdn(svc))
@@ -106,7 +114,7 @@ def _no_port(client: Client, req: Request) -> list[Branch]:
     if not client.proxy:
         wait = min(req.timeout_ms or APP_CONNECT_TIMEOUT_MS, APP_CONNECT_TIMEOUT_MS)
         return _error(req, f"dial tcp {req.dialed}: i/o timeout", wait)
-    resp = Response(0, "UF", "-", "", ENVOY_CONNECT_TIMEOUT_MS, f'Get "{req.url()}": EOF')
+    resp = Response(0, "UF", "-", "", ENVOY_CONNECT_TIMEOUT_MS, f'{req.op()} "{req.url()}": EOF')
     ledger = Ledger()
     if client.logs:
         up = Upstream("PassthroughCluster", "PassthroughCluster", "unknown", req.dialed.rsplit(":", 1)[0],
@@ -134,7 +142,7 @@ def direct(ctx: Context, client: Client, req: Request, svc: Obj, svc_port: dict[
             resp = a.response
             if req.timeout_ms and resp.latency_ms > req.timeout_ms:
                 cause = "context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
-                resp = Response(0, "-", "-", "", req.timeout_ms, f'Get "{req.url()}": {cause}')
+                resp = Response(0, "-", "-", "", req.timeout_ms, f'{req.op()} "{req.url()}": {cause}')
             out.append(Branch(len(inst.pods) / pods * a.fraction, resp, a.ledger))
     return out
 

@@ -6,8 +6,10 @@ ports) as `rate(...[5m])` over the observation window, one row per label set, wi
 client's proxy) and `destination` (the server's proxy; its source labels are `unknown` unless the
 request came over mTLS with peer metadata).
 
-CPU: each request a container handles costs `CPU_MILLI_PER_RPS` millicores per request/second, on
-top of the image's idle usage (a proxy about as much per request it forwards).
+CPU: each request a container handles costs `CPU_MILLI_PER_RPS` millicores per request/second (the
+image's `usage.cpuMilliPerRps` when set), on top of the image's idle usage (a proxy about as much per
+request it forwards); a container with a CPU limit never shows more than the limit (it is throttled,
+see `capacity.py`).
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from atlas_sre.kube.requests import container_resources
+from atlas_sre.sim.mesh.capacity import CPU_MILLI_PER_RPS, per_rps
 from atlas_sre.sim.mesh.model import EntryLine, Ledger, Load, Metric, ProxyLine
 from atlas_sre.sim.mesh.world import PROXY, World
 from atlas_sre.sim.state import ClusterState
-
-CPU_MILLI_PER_RPS = 0.5
 
 
 def quantile(points: list[tuple[float, float]], q: float) -> float:
@@ -99,11 +101,17 @@ def add_cpu(state: ClusterState, world: World, ledger: Ledger) -> dict[tuple[str
         inst = world.instances.get(inst_key)
         if inst is None:
             continue
+        spec = next((c for c in inst.spec.get("containers") or [] if c.get("name") == container), {})
+        beh = world.behaviour(spec.get("image", "")) if container != PROXY else None
+        cost = per_rps(beh) if beh is not None else CPU_MILLI_PER_RPS
+        limit = container_resources(spec)[1].get("cpu")
         for pod in inst.pods:
             key = (inst.namespace, pod["metadata"]["name"])
             rps = rate / len(inst.pods)
             load.setdefault(key, {})[container] = round(rps, 4)
             usage = state.pod_usage.get(key, {}).get(container)
             if usage is not None:
-                usage.cpu_milli += int(round(rps * CPU_MILLI_PER_RPS))
+                usage.cpu_milli += int(round(rps * cost))
+                if limit and usage.cpu_milli > limit:  # CFS throttling: a cgroup never uses more than its quota
+                    usage.cpu_milli = limit
     return load

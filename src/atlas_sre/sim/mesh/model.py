@@ -23,6 +23,7 @@ ENVOY_CONNECT_TIMEOUT_MS = 10_000.0  # Istio's default cluster connectTimeout
 DEFAULT_RETRIES = 2  # Istio's default route retry policy: 2 attempts on connect-failure/503...
 RETRY_BACKOFF_MS = 25.0
 SIDECAR_OVERHEAD_MS = 0.5
+BLACK_HOLE = "BlackHoleCluster"  # the cluster (and metric destination) of requests a Sidecar resource blocks
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ timeout (`0 DC downstream_remote_disconnect`). It books the client proxy's acces
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -106,7 +107,7 @@ def _shape(req: Request, resp: Response, route_timeout: float | None, delay_ms: 
     app = req.timeout_ms
     if app and resp.latency_ms > app:
         cause = "context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
-        return Response(0, "DC", "downstream_remote_disconnect", "", app, f'Get "{req.url()}": {cause}')
+        return Response(0, "DC", "downstream_remote_disconnect", "", app, f'{req.op()} "{req.url()}": {cause}')
     return resp
 
 
@@ -197,8 +198,9 @@ def cluster_branches(ctx: Context, client: Client, req: Request, dest: dict[str,
         return [local_reply(client, req, 503, "UH", "no_healthy_upstream", BODY_NO_HEALTHY, cluster, route_name, base,
                             delay_ms)]
     route_timeout = None if tcp else pool.duration_ms((route or {}).get("timeout"))
+    per_try = None if tcp else pool.per_try_ms(route)
     app_left = req.timeout_ms - delay_ms if req.timeout_ms else None
-    deadline = min((t for t in (route_timeout, app_left) if t), default=None)
+    deadline = min((t for t in (per_try, route_timeout, app_left) if t), default=None)
     per_host: Hosts = []
     for inst, port in hosts:
         auto = inst.sidecar and namespace_mtls(world, inst.namespace) != "DISABLE"
@@ -212,6 +214,17 @@ def cluster_branches(ctx: Context, client: Client, req: Request, dest: dict[str,
 Hosts = list[tuple[Instance, int, Upstream, list[Attempt]]]
 
 
+def _per_try_cut(a: Attempt, per_try: float) -> Attempt:
+    """A try still unanswered at `perTryTimeout` is reset by the client's Envoy (`UT upstream_per_try_timeout`).
+
+    The destination's side was already written with this deadline (`0 DC` at `per_try`).
+    """
+    if a.response.latency_ms <= per_try or a.response.flags not in ("-",):
+        return a
+    resp = Response(504, "UT", "upstream_per_try_timeout", BODY_TIMEOUT, per_try, dest_5xx=True)
+    return Attempt(a.fraction, resp, a.ledger, a.inst, a.port)
+
+
 def combine(ctx: Context, client: Client, req: Request, per_host: Hosts, policy: dict[str, Any],
             route: dict[str, Any] | None, route_name: str, base: Upstream, timing: tuple[float | None, float]
             ) -> list[Branch]:
@@ -221,6 +234,9 @@ def combine(ctx: Context, client: Client, req: Request, per_host: Hosts, policy:
     """
     cluster, tcp = base.cluster, base.tcp
     route_timeout, delay_ms = timing
+    per_try = pool.per_try_ms(route)
+    if per_try:
+        per_host = [(i, p, up, [_per_try_cut(a, per_try) for a in atts]) for i, p, up, atts in per_host]
     pods = sum(len(i.pods) for i, *_ in per_host)
     rps = ctx.flows.get((client.key or "external", cluster), 0.0) / max(1, client.pods)
     mean_ms = sum(len(i.pods) * sum(a.fraction * a.response.latency_ms for a in atts)
@@ -249,9 +265,11 @@ def combine(ctx: Context, client: Client, req: Request, per_host: Hosts, policy:
              for w, (_, _, up, atts) in zip(weights, per_host, strict=True) for a in atts]
     retries, conditions = pool.retry_policy(route)
     q = sum(f for f, a, _ in mixed if pool.retriable(a.response, conditions)) if retries else 0.0
-    tries = float(retries + 1) if q >= 1 else (1 - q ** (retries + 1)) / (1 - q)
     fail_ms = (sum(f * a.response.latency_ms for f, a, _ in mixed if pool.retriable(a.response, conditions)) / q
                if q > 0 else 0.0) + RETRY_BACKOFF_MS
+    if route_timeout and q > 0:  # the route timeout bounds all tries: no try starts after it
+        retries = min(retries, max(0, math.ceil(route_timeout / fail_ms) - 1))
+    tries = float(retries + 1) if q >= 1 else (1 - q ** (retries + 1)) / (1 - q)
     expect_k = sum(k * q**k for k in range(retries + 1)) / sum(q**k for k in range(retries + 1)) if q < 1 else 0.0
     served = (1 - uo) * (1 - all_out)
     for f, a, up in mixed:

@@ -19,6 +19,10 @@ ejected (allowed when max(1, ⌊N·maxEjectionPercent/100⌋) ≥ N) requests fa
 Retries (VirtualService `retries`, Istio default 2 attempts on connect-failure, refused-stream,
 unavailable, cancelled, retriable-status-codes=503): each try picks a host independently; a
 request ends on the first non-retriable answer or after the last retriable failure (flag URX).
+`perTryTimeout` caps each try: a try still running then is reset (`504 UT
+upstream_per_try_timeout`), and retried when `retryOn` has `5xx`, `gateway-error` or `reset` (a
+read timeout counts as "no response"). Numbers in `retryOn` (`503`) are retriable status codes,
+as Istio translates them. The route `timeout` bounds all tries together.
 """
 
 from __future__ import annotations
@@ -104,10 +108,19 @@ def retry_policy(route: dict[str, Any] | None) -> tuple[int, set[str]]:
     return attempts, set(str(spec.get("retryOn") or _DEFAULT_RETRY_ON).replace(" ", "").split(","))
 
 
+def per_try_ms(route: dict[str, Any] | None) -> float | None:
+    """The route's `retries.perTryTimeout` in ms (None: each try may use the whole route timeout)."""
+    return duration_ms(((route or {}).get("retries") or {}).get("perTryTimeout"))
+
+
 def retriable(resp: Response, conditions: set[str]) -> bool:
     """Whether Envoy retries this answer under `conditions`."""
     if resp.status == 0 and not resp.flags.startswith("U"):
         return False
+    if resp.flags == "UT":  # a per-try timeout: the upstream did not answer in time
+        return bool(conditions & {"5xx", "gateway-error", "reset"})
+    if resp.flags == "-" and str(resp.status) in conditions:
+        return True
     connect = resp.flags in ("UF",)
     if connect and conditions & {"connect-failure", "5xx", "gateway-error"}:
         return True

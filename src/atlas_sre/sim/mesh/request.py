@@ -84,6 +84,10 @@ class Request:
         """Headers as a lower-cased dict."""
         return {k.lower(): v for k, v in self.headers}
 
+    def op(self) -> str:
+        """The method as Go's net/http names it in errors (`Get`, `Post`): `Post "http://…": EOF`."""
+        return self.method[:1].upper() + self.method[1:].lower()
+
     def url(self) -> str:
         """The URL as the caller's HTTP library prints it in errors."""
         return f"http://{self.authority}{self.path}"

@@ -28,6 +28,7 @@ from atlas_sre.sim.mesh.alerts import mesh_alerts as golden_signal_alerts
 from atlas_sre.sim.mesh.alerts_k8s import pod_alerts, target_alerts, workload_alerts
 from atlas_sre.sim.mesh.controlplane import control_plane
 from atlas_sre.sim.mesh.inject import NEVER, injector, wants_sidecar
+from atlas_sre.sim.mesh.istiod_logs import istiod_logs
 from atlas_sre.sim.mesh.metrics import add_cpu, blend, entry_summary, request_series
 from atlas_sre.sim.mesh.model import Ledger
 from atlas_sre.sim.mesh.traffic import evaluate
@@ -152,6 +153,7 @@ def mesh_traffic(spec: SimSpec, state: ClusterState) -> None:
     else:
         periods = [Period(start, clock.observe_at, after)]
     _proxy_startup(state)
+    istiod_logs(spec, state)
     write_logs(state, world, periods, spec.seed)
     span = WINDOW.total_seconds()
     window = blend([((p.end - p.start).total_seconds() / span, p.ledger) for p in periods])

@@ -2,7 +2,7 @@
 
 In order: NetworkPolicy (a dropped SYN → connect timeout), the destination sidecar's inbound
 listener (PeerAuthentication: plaintext into STRICT, or mTLS into a DISABLE workload, is reset
-before any HTTP is read, so only the client side can log it), the destination's
+before any HTTP is read; under STRICT the listener logs `"- - -" 0 NR filter_chain_not_found`), the destination's
 AuthorizationPolicy (403, logged by the destination), whether the app listens on the target port
 (refused: the destination sidecar logs `UF`, or the client's Envoy does when the destination has
 no sidecar), then the app itself (its own answer and latency, recursively through its calls).
@@ -43,6 +43,7 @@ class Context:
     world: World
     serve: Serve
     flows: dict[tuple[str, str], float] = field(default_factory=dict)
+    saturated: dict[tuple[str, str], Any] = field(default_factory=dict)  # (instance, container) → capacity.Saturation
     hops: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     active: set[tuple[Any, ...]] = field(default_factory=set)
 
@@ -93,7 +94,7 @@ def _port_names(inst: Instance) -> dict[str, int]:
 
 
 def _go_error(req: Request, cause: str) -> str:
-    return f'Get "{req.url()}": {cause}'
+    return f'{req.op()} "{req.url()}": {cause}'
 
 
 def inbound_line(client: Client, inst: Instance, req: Request, up: Upstream, port: int, code: int, flags: str,
@@ -105,12 +106,24 @@ def inbound_line(client: Client, inst: Instance, req: Request, up: Upstream, por
     return ProxyLine(
         inst.key, "-" if up.tcp else req.method, "-" if up.tcp else req.path, "-" if up.tcp else "HTTP/1.1",
         0 if up.tcp else code, flags, "-" if up.tcp and details == "via_upstream" else details, "-",
-        transport, 0, sent, duration, str(int(app_ms)) if connected and not up.tcp else "-", req.xff,
+        transport, 0, sent, duration, str(int(app_ms)) if connected and code and not up.tcp else "-", req.xff,
         "-" if up.tcp else client.agent, "-" if up.tcp else req.authority,
         "{self}:" + str(port) if connected or transport != "-" else "-", f"inbound|{port}||",
         "127.0.0.6:{eph}" if connected else "-", "{self}:" + str(port), remote, sni,
         "-" if up.tcp else "default", client.key, up.tcp,
     )
+
+
+def no_filter_chain(client: Client, inst: Instance, port: int) -> ProxyLine:
+    """The destination sidecar's listener line for a connection no filter chain matches.
+
+    Under STRICT mTLS the inbound listener only has chains for Istio mTLS; a plaintext connection
+    matches none, so Envoy closes it before any HTTP is read and logs a TCP-shaped line
+    (`"- - -" 0 NR filter_chain_not_found`, no cluster, no route).
+    """
+    remote = "{peer}:{eph}" if client.key else f"{EXTERNAL_IP}:{{eph}}"
+    return ProxyLine(inst.key, "-", "-", "-", 0, "NR", "filter_chain_not_found", "-", "-", 0, 0, 0.0, "-", "-",
+                     "-", "-", "-", "-", "-", "{self}:" + str(port), remote, "-", "-", client.key, True)
 
 
 def server_metric(client: Client, inst: Instance, up: Upstream, code: int, flags: str, latency: float) -> Metric:
@@ -142,12 +155,15 @@ def attempt(ctx: Context, client: Client, inst: Instance, port: int, req: Reques
     if inst.sidecar:
         mode = mtls_mode(world, inst, port)
         if (mode == "STRICT" and not up.mtls) or (mode == "DISABLE" and up.mtls):
+            ledger = Ledger()
+            if mode == "STRICT":  # no inbound filter chain accepts plaintext: the listener logs and closes
+                ledger.add(no_filter_chain(client, inst, port), 1.0)
             if client.proxy:
                 return _fail(client, inst, port, Response(
                     503, "UC", "upstream_reset_before_response_started{connection_termination}",
-                    BODY_RESET + "connection termination", 1.0, dest_5xx=True))
+                    BODY_RESET + "connection termination", 1.0, dest_5xx=True), ledger)
             cause = f"read tcp {{self}}:{{eph}}->{dial}: read: connection reset by peer"
-            return _fail(client, inst, port, Response(0, "-", "-", "", 1.0, _go_error(req, cause)))
+            return _fail(client, inst, port, Response(0, "-", "-", "", 1.0, _go_error(req, cause)), ledger)
         who = Caller(client.principal if up.mtls else None, client.namespace if up.mtls and client.key else None,
                      req.path, req.method, req.authority, port, req.header_map)
         denial = authorize(world, inst, who, up.tcp)

@@ -133,6 +133,11 @@ class World:
         if not owners:
             return md["name"]
         owner = owners[0]
+        if owner.get("kind") == "Job":  # Istio names a CronJob's pods after the CronJob
+            job = self.get("Job", md.get("namespace"), owner["name"])
+            for ref in (job or {}).get("metadata", {}).get("ownerReferences") or []:
+                if ref.get("kind") == "CronJob":
+                    return str(ref["name"])
         if owner.get("kind") == "ReplicaSet":
             rs = self.get("ReplicaSet", md.get("namespace"), owner["name"])
             for ref in (rs or {}).get("metadata", {}).get("ownerReferences") or []:

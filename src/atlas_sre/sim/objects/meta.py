@@ -26,7 +26,7 @@ _GENERATION_KINDS = {
 }
 _CORE_GROUPS = {"v1", "apps/v1", "batch/v1", "autoscaling/v1", "autoscaling/v2", "policy/v1",
                 "rbac.authorization.k8s.io/v1", "networking.k8s.io/v1", "storage.k8s.io/v1",
-                "scheduling.k8s.io/v1", "discovery.k8s.io/v1"}
+                "scheduling.k8s.io/v1", "discovery.k8s.io/v1", "coordination.k8s.io/v1"}
 
 
 def clone(value: Any) -> Any:

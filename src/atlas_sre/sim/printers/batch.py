@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from atlas_sre.sim.clock import human_duration, parse_time
+from atlas_sre.sim.printers.ages import elapsed
 from atlas_sre.sim.printers.columns import (
     AGE,
     NAME,
@@ -25,7 +26,6 @@ from atlas_sre.sim.printers.columns import (
 )
 from atlas_sre.sim.printers.common import (
     Obj,
-    as_utc,
     condition_true,
     dig,
     format_label_selector,
@@ -68,7 +68,7 @@ def _duration(obj: Obj, now: datetime) -> str:
     if not start:
         return ""
     if not end:
-        return human_duration(as_utc(now) - parse_time(start))
+        return elapsed(parse_time(start), now)
     return human_duration(parse_time(end) - parse_time(start))
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from atlas_sre.sim.clock import UTC, human_duration, parse_time
+from atlas_sre.sim.clock import UTC, parse_time
+from atlas_sre.sim.printers.ages import elapsed
 
 Obj = dict[str, Any]
 
@@ -25,7 +26,7 @@ def since(ts: str | None, now: datetime) -> str:
     """`translateTimestampSince`: HumanDuration from `ts` to `now`, `<unknown>` when unset."""
     if not ts:
         return "<unknown>"
-    return human_duration(as_utc(now) - parse_time(ts))
+    return elapsed(parse_time(ts), now)
 
 
 def age(obj: Obj, now: datetime) -> str:

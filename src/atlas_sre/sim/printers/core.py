@@ -1,4 +1,4 @@
-"""Tables for cluster-level objects an SRE looks at first: Node, Namespace and core/v1 Event.
+"""Tables for cluster-level objects an SRE looks at first: Node, Namespace, core/v1 Event, ComponentStatus.
 
 Event's LAST SEEN is only the age of `lastTimestamp` (with `series`/`eventTime` fallbacks, as in
 kube-apiserver 1.32's `printEvent`); the "(x31 over 40m)" form belongs to `kubectl describe` and
@@ -77,6 +77,15 @@ def _event_source(obj: Obj, now: datetime) -> str:
     return f"{component}, {host}" if host else component
 
 
+def _component_health(obj: Obj, now: datetime) -> tuple[str, str, str]:
+    """`printComponentStatus`: (status, message, error) of the first `Healthy` condition."""
+    for cond in obj.get("conditions") or []:
+        if cond.get("type") == "Healthy":
+            healthy = "Healthy" if cond.get("status") == "True" else "Unhealthy"
+            return healthy, str(cond.get("message") or ""), str(cond.get("error") or "")
+    return "Unknown", "", ""
+
+
 PRINTERS: dict[str, Printer] = {
     "Node": Printer([
         NAME,
@@ -116,5 +125,11 @@ PRINTERS: dict[str, Printer] = {
         Column("Count", "The number of times this event has occurred.",
                _event_seen, priority=1, part=2),
         Column("Name", "Name must be unique within a namespace.", lambda o, now: name(o), format="name", priority=1),
+    ]),
+    "ComponentStatus": Printer([
+        NAME,
+        Column("Status", "Status of the component conditions", _component_health, part=0),
+        Column("Message", "Message of the component conditions", _component_health, part=1),
+        Column("Error", "Error of the component conditions", _component_health, part=2),
     ]),
 }

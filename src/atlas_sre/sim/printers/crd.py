@@ -13,9 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from atlas_sre.sim.clock import UTC, human_duration, parse_time
+from atlas_sre.sim.clock import UTC, parse_time
+from atlas_sre.sim.printers.ages import elapsed
 from atlas_sre.sim.printers.columns import AGE_DESC, NAME, Cell, Column, Printer
-from atlas_sre.sim.printers.common import Obj, as_utc
+from atlas_sre.sim.printers.common import Obj
 from atlas_sre.sim.printers.jsonpath import find, text
 
 # The apiserver's column for a CRD that declares none (Istio's CRDs declare the same one).
@@ -41,7 +42,7 @@ def cell_value(type_: str, value: Any, now: datetime) -> Any:
         return value
     if type_ == "date" and isinstance(value, str):
         try:
-            return human_duration(as_utc(now) - parse_time(value).astimezone(UTC))
+            return elapsed(parse_time(value).astimezone(UTC), now)
         except ValueError:
             return "<invalid>"
     return None

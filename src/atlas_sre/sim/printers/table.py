@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from atlas_sre.sim.printers.batch import PRINTERS as _BATCH
+from atlas_sre.sim.printers.cluster import PRINTERS as _CLUSTER
 from atlas_sre.sim.printers.columns import Printer
 from atlas_sre.sim.printers.common import Obj, meta
 from atlas_sre.sim.printers.config import DEFAULT_CONVERTOR, DEFAULT_CONVERTOR_KINDS
@@ -39,6 +40,7 @@ PRINTERS: dict[str, Printer] = {
     **_CORE,
     **_CONFIG,
     **_STORAGE,
+    **_CLUSTER,
 }
 INCLUDE_OBJECT = ("Metadata", "Object", "None")
 

@@ -12,6 +12,9 @@ Stage-to-stage data lives in `state.extras`:
                   run on every pod before quota admission and the scheduler (Istio's injector)
   replica_runs / rollouts / sts_revisions / daemon_nodes / job_started / create_failures
                   controller records the status rollup reads
+  job_runs / cron_runs / cron_skipped
+                  the Job and CronJob controllers' records (pods, failures, how a Job ended)
+  pod_deleted_at  pod uid -> when a controller deleted it (the kubelet stage stops it then, drops it)
   hpa_rescaled    when each HPA last moved its target to a bound (HPA condition times)
   preempted       victim uid -> (when, preemptor uid, node) of scheduler preemptions
 

@@ -1,9 +1,10 @@
-"""What every kind cluster runs before any app: CoreDNS behind `kube-dns`, and kube-proxy.
+"""What every kind cluster runs before any app: CoreDNS behind `kube-dns`, kube-proxy, bootstrap RBAC.
 
 `kubectl get pods -A` on a real cluster is never just the app. The baseline is plain manifests
 that flow through the same controllers, scheduler and kubelet as the scenario's own objects; a
 scenario that declares an object of the same name (say, a broken CoreDNS) replaces it. Their
-image behaviour is added to a *copy* of the registry (`state.extras["registry"]`).
+image behaviour is added to a *copy* of the registry (`state.extras["registry"]`). The
+control-plane node and its static pods are `kubeadm.py`'s, the RBAC objects `rbac.py`'s.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 
 from atlas_sre.sim.images import Health, ImageBehaviour, Listen, LogTemplates, Registry, Usage
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
+from atlas_sre.sim.workloads import kubeadm, rbac
+from atlas_sre.sim.workloads.applogs import with_startup_logs
 
 REGISTRY_KEY = "registry"
 COREDNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.11.3"
@@ -72,11 +75,12 @@ _BEHAVIOURS: dict[str, ImageBehaviour] = {
 
 
 def registry(spec: SimSpec, state: ClusterState) -> Registry:
-    """The registry the stages use: the scenario's, plus the baseline images (never mutating spec)."""
+    """The registry the stages use: the scenario's (silent images given start-up lines, `applogs.py`),
+    plus the baseline images (never mutating spec)."""
     reg = state.extras.get(REGISTRY_KEY)
     if reg is None:
-        reg = dict(spec.registry)
-        for image, behaviour in _BEHAVIOURS.items():
+        reg = {image: with_startup_logs(image, b) for image, b in spec.registry.items()}
+        for image, behaviour in {**_BEHAVIOURS, **kubeadm.BEHAVIOURS}.items():
             reg.setdefault(image, behaviour)
         state.extras[REGISTRY_KEY] = reg
     return reg
@@ -173,17 +177,20 @@ def baseline_manifests() -> list[Obj]:
                     "metadata": {"name": "kube-proxy", "namespace": "kube-system", "labels": {"app": "kube-proxy"}},
                     "data": {"config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: "
                              "KubeProxyConfiguration\nmode: iptables\nclusterCIDR: 10.244.0.0/16\n"}}
-    return [_sa("coredns"), _sa("kube-proxy"), config, proxy_config, _coredns(), _kube_dns(), _kube_proxy()]
+    return [_sa("coredns"), _sa("kube-proxy"), *rbac.controller_service_accounts(), config, proxy_config,
+            _coredns(), _kube_dns(), _kube_proxy(), *rbac.namespaced_rbac()]
 
 
 def cluster_objects() -> list[Obj]:
-    """Cluster-scoped objects every cluster has: priority classes and kind's default StorageClass."""
+    """Cluster-scoped objects every cluster has: bootstrap RBAC, priority classes, kind's default StorageClass."""
     def pc(name: str, value: int, desc: str) -> Obj:
         return {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name},
                 "value": value, "globalDefault": False, "description": desc,
                 "preemptionPolicy": "PreemptLowerPriority"}
 
     return [
+        *rbac.cluster_roles(),
+        *rbac.cluster_role_bindings(),
         pc("system-cluster-critical", 2000000000,
            "Used for system critical pods that must run in the cluster, but can be moved to another node if "
            "necessary."),

@@ -21,6 +21,7 @@ from atlas_sre.sim.objects.meta import born, created_at
 from atlas_sre.sim.scheduler.core import scheduler_of
 from atlas_sre.sim.scheduler.preempt import take_followups
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
+from atlas_sre.sim.workloads.cronjobs import reconcile_cronjob
 from atlas_sre.sim.workloads.daemonsets import reconcile_daemonset
 from atlas_sre.sim.workloads.deployments import Deferred, reconcile_deployment
 from atlas_sre.sim.workloads.hpa_scale import clamp_to_hpa, hpa_actions
@@ -29,9 +30,10 @@ from atlas_sre.sim.workloads.nodelifecycle import eviction_actions
 from atlas_sre.sim.workloads.podgen import admit_template, new_pod
 from atlas_sre.sim.workloads.quota import ledger
 from atlas_sre.sim.workloads.replicasets import preemption_hooks, reconcile_bare_replicaset
+from atlas_sre.sim.workloads.revisions import record_revisions
 from atlas_sre.sim.workloads.statefulsets import reconcile_statefulset
 
-_KINDS = ("Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job")
+_KINDS = ("Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob")
 
 
 def admit_bare_pod(spec: SimSpec, state: ClusterState, pod: Obj) -> Obj | None:
@@ -76,6 +78,8 @@ def _reconcile(spec: SimSpec, state: ClusterState, obj: Obj) -> list[Deferred]:
         return reconcile_daemonset(spec, state, obj)
     elif kind == "Job":
         return reconcile_job(spec, state, obj)
+    elif kind == "CronJob":
+        return reconcile_cronjob(spec, state, obj)
     return []
 
 
@@ -108,3 +112,4 @@ def run_controllers(spec: SimSpec, state: ClusterState) -> None:
     while queue:
         _at, _, action = heapq.heappop(queue)
         push(action())
+    record_revisions(spec, state)

@@ -49,6 +49,11 @@ def _pin(spec: dict[str, Any], node: str) -> dict[str, Any]:
     return affinity
 
 
+def revision_hash(seed: int, template: dict[str, Any]) -> str:
+    """The `controller-revision-hash` of a DaemonSet template (its ControllerRevision's suffix)."""
+    return ids.pod_template_hash(seed, _with_tolerations(template))
+
+
 def daemon_nodes(state: ClusterState, pod_spec: dict[str, Any]) -> list[Obj]:
     """Nodes a daemon pod of this spec should run on."""
     out = []
@@ -69,7 +74,7 @@ def reconcile_daemonset(spec: SimSpec, state: ClusterState, ds: Obj) -> list:
     start = born(state, ds)
     template = _with_tolerations(ds["spec"]["template"])
     admitted = admit_template(state, template, md["namespace"], start, sim=spec, owner=owner_ref(ds))
-    revision = ids.pod_template_hash(spec.seed, template)
+    revision = revision_hash(spec.seed, ds["spec"]["template"])
     nodes = daemon_nodes(state, admitted.spec)
     state.extras.setdefault("daemon_nodes", {})[md["uid"]] = [n["metadata"]["name"] for n in nodes]
     idx, sched = index_of(state), scheduler_of(spec, state)

@@ -14,6 +14,7 @@ from atlas_sre.sim import ids
 from atlas_sre.sim.objects.index import add_object, index_of
 from atlas_sre.sim.objects.meta import CLUSTER_SCOPED, born, clone, entity, stamp
 from atlas_sre.sim.objects.nodes import DEFAULT_NODE, complete_node
+from atlas_sre.sim.objects.secrets import store_secret
 from atlas_sre.sim.objects.storage import bind_claim
 from atlas_sre.sim.state import Change, ClusterState, Obj, SimSpec
 from atlas_sre.sim.workloads.baseline import (
@@ -25,6 +26,8 @@ from atlas_sre.sim.workloads.baseline import (
     registry,
 )
 from atlas_sre.sim.workloads.defaults import default_service, default_workload
+from atlas_sre.sim.workloads.kubeadm import control_plane_node, static_pods
+from atlas_sre.sim.workloads.leases import add_leases
 
 _WORKLOADS = {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 
@@ -76,6 +79,12 @@ def _ordered_objects(spec: SimSpec) -> list[Obj]:
     extra: list[Obj] = []
     if not any(m.get("kind") == "Node" for m in manifests):
         extra.append(clone(DEFAULT_NODE))
+    nodes = [o for o in manifests + extra if o.get("kind") == "Node"]
+    control = control_plane_node(nodes)
+    if control is not None:  # after the workers: their addresses and pod CIDRs stay as they were
+        seen = spec.clock.iso_micro(spec.clock.start)[:-1] + "000Z"  # the kubelet writes nanoseconds
+        pods = static_pods(spec.seed, control["metadata"]["name"], len(nodes), seen)
+        extra += [control, *(p for p in pods if _key(p) not in declared)]
     extra += [o for o in cluster_objects() if _key(o) not in declared]
     extra += [o for o in [*baseline_manifests(), kubernetes_service()] if _key(o) not in declared]
     objects = manifests + extra
@@ -131,9 +140,10 @@ def materialize(spec: SimSpec, state: ClusterState) -> None:
         elif kind in _WORKLOADS:
             default_workload(obj)
         elif kind == "Secret":
-            obj.setdefault("type", "Opaque")
+            store_secret(obj)
         elif kind == "PersistentVolume":
             obj.setdefault("status", {}).setdefault("phase", "Available")
         add_object(state, obj)
     for pvc in index_of(state).list("PersistentVolumeClaim"):
         bind_claim(state, spec.seed, pvc, born(state, pvc))
+    add_leases(spec, state, index_of(state).list("Node"))

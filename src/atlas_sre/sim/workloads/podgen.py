@@ -160,12 +160,15 @@ def admit_template(state: ClusterState, template: dict[str, Any], namespace: str
     annotations = dict(tmd.get("annotations") or {})
     labels = dict(tmd.get("labels") or {})
     error: str | None = None
-    sa_name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
-    spec["serviceAccountName"] = spec["serviceAccount"] = sa_name
-    sa = _existed(state, index_of(state).get("ServiceAccount", namespace, sa_name), at)
-    if sa is None:
-        error = f'error looking up service account {namespace}/{sa_name}: serviceaccount "{sa_name}" not found'
-    token = spec.get("automountServiceAccountToken", (sa or {}).get("automountServiceAccountToken", True)) is not False
+    token = False
+    if "kubernetes.io/config.mirror" not in annotations:  # the ServiceAccount plugin skips mirror (static) pods
+        sa_name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
+        spec["serviceAccountName"] = spec["serviceAccount"] = sa_name
+        sa = _existed(state, index_of(state).get("ServiceAccount", namespace, sa_name), at)
+        if sa is None:
+            error = f'error looking up service account {namespace}/{sa_name}: serviceaccount "{sa_name}" not found'
+        token = spec.get("automountServiceAccountToken",
+                         (sa or {}).get("automountServiceAccountToken", True)) is not False
     req_defaults, lim_defaults = _limit_range_defaults(state, namespace, at)
     note = _apply_limit_ranges(spec, req_defaults, lim_defaults)
     if note:

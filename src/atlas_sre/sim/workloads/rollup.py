@@ -16,6 +16,7 @@ from atlas_sre.sim.clock import parse_time
 from atlas_sre.sim.objects.index import index_of
 from atlas_sre.sim.objects.meta import created_at
 from atlas_sre.sim.state import ClusterState, Obj, SimSpec
+from atlas_sre.sim.workloads.cronjobs import rollup_cronjob
 from atlas_sre.sim.workloads.deployments import Rollout, max_unavailable, rollout_of
 from atlas_sre.sim.workloads.failures import failure_of, strip_prefix
 from atlas_sre.sim.workloads.podstatus import active, pod_ready, ready_since
@@ -167,5 +168,7 @@ def rollup(spec: SimSpec, state: ClusterState) -> None:
         rollup_daemonset(state, ds, active(owned.get(ds["metadata"]["uid"], [])))
     for job in idx.list("Job"):
         rollup_job(state, job, owned.get(job["metadata"]["uid"], []))
+    for cj in idx.list("CronJob"):
+        rollup_cronjob(state, cj)
     for quota in idx.list("ResourceQuota"):
         rollup_quota(state, quota)

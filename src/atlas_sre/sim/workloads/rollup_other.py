@@ -11,9 +11,9 @@ from atlas_sre.sim.clock import parse_time
 from atlas_sre.sim.events import emit
 from atlas_sre.sim.objects.index import index_of
 from atlas_sre.sim.state import ClusterState, Obj
+from atlas_sre.sim.workloads.jobs import END_MESSAGES, JOB_CONTROLLER, job_run
 from atlas_sre.sim.workloads.podstatus import TERMINAL, active, phase, pod_ready
 
-JOB_CONTROLLER = "job-controller"
 # count/<resource>.<group> quota names -> kinds
 _COUNTED = {
     "pods": "Pod", "services": "Service", "configmaps": "ConfigMap", "secrets": "Secret",
@@ -66,34 +66,37 @@ def _finished_at(state: ClusterState, pod: Obj) -> datetime | None:
 
 
 def rollup_job(state: ClusterState, job: Obj, pods: list[Obj]) -> None:
-    """active/ready/succeeded/failed, start and completion, and Complete or Failed conditions."""
+    """active/ready/succeeded/failed, start and completion, and the Job's terminal conditions.
+
+    A failed Job carries 1.32's pair of conditions: `FailureTarget` (the controller decided) and
+    `Failed` (its pods are gone), both with the reason and message of its warning event.
+    """
     spec = job["spec"]
+    jr = job_run(state, job)
     start = state.extras.get("job_started", {}).get(job["metadata"]["uid"])
     succeeded = [p for p in pods if phase(p) == "Succeeded"]
     failed = [p for p in pods if phase(p) == "Failed"]
     running = active(pods)
     status: dict[str, Any] = {"active": len(running), "ready": sum(1 for p in running if pod_ready(p)),
-                              "succeeded": len(succeeded), "failed": len(failed), "terminating": 0,
-                              "uncountedTerminatedPods": {}}
+                              "succeeded": len(succeeded), "failed": len(failed) + (jr.deleted if jr else 0),
+                              "terminating": 0, "uncountedTerminatedPods": {}}
     if start is not None:
         status["startTime"] = state.clock.iso(start)
     completions = spec.get("completions")
     clock = state.clock
-    if completions is not None and succeeded and len(succeeded) >= int(completions):
+    if jr is not None and jr.reason is not None and jr.failed_at is not None:
+        at, message = clock.iso(jr.failed_at), END_MESSAGES[jr.reason]
+        status["conditions"] = [
+            {"type": kind, "status": "True", "lastProbeTime": at, "lastTransitionTime": at,
+             "reason": jr.reason, "message": message} for kind in ("FailureTarget", "Failed")]
+    elif completions is not None and succeeded and len(succeeded) >= int(completions):
         done = max((t for t in (_finished_at(state, p) for p in succeeded) if t),
                    default=(start or clock.start) + timedelta(seconds=5))
         status["completionTime"] = clock.iso(done)
         status["conditions"] = [{"type": "Complete", "status": "True", "lastProbeTime": clock.iso(done),
                                  "lastTransitionTime": clock.iso(done)}]
         emit(state, job, "Completed", "Job completed", first=done, component=JOB_CONTROLLER)
-    elif failed and not running and len(failed) > int(spec.get("backoffLimit", 6)):
-        done = max((t for t in (_finished_at(state, p) for p in failed) if t), default=start or clock.start)
-        message = "Job has reached the specified backoff limit"
-        status["conditions"] = [{"type": "Failed", "status": "True", "lastProbeTime": clock.iso(done),
-                                 "lastTransitionTime": clock.iso(done), "reason": "BackoffLimitExceeded",
-                                 "message": message}]
-        emit(state, job, "BackoffLimitExceeded", message, first=done, type_="Warning", component=JOB_CONTROLLER)
-    job["status"] = _compact(status, ("uncountedTerminatedPods",))
+    job["status"] = _compact(status, ("uncountedTerminatedPods", "ready", "terminating"))
 
 
 def _quota_usage(state: ClusterState, ns: str, resource: str) -> int:
