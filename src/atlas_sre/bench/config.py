@@ -66,6 +66,8 @@ class BenchConfig(BaseModel):
         default="auto", description="how a model student acts (docs/models.md); reference agents ignore it")
     student_size: str | None = Field(default=None, description="TTR throughput profile override")
     teacher_size: str | None = Field(default=None, description="TTR throughput profile override")
+    escalation_s: float = Field(
+        default=2700.0, ge=0, description="time-to-correct cost of a wrong or empty answer (the seed's 45 min)")
 
     @field_validator("modes", mode="before")
     @classmethod

@@ -14,6 +14,9 @@ Definitions (docs/benchmark.md repeats them):
   degraded −1; both wrong 0; kept correct: efficiency; improved: 1 + efficiency, where
   efficiency = (baseline − taught student tokens) / baseline student tokens when the taught
   student used fewer tokens, else 0 — the student's "solution length" is its token count.
+- time-to-resolution: `ttr_s` is modeled time to *submit*; `ttr_correct_s` is modeled time to a
+  *correct* diagnosis, `ttr_s` plus `escalation_s` (default 2700 s, the seed's 45 min) when the
+  answer was wrong or empty (`ttr.time_to_correct`).
 - mean ± stderr: over repeats (stderr of the per-repeat means) when a group has ≥ 2 repeats,
   else over incidents (each incident's mean over its iterations, then sample standard deviation
   / √n): iterations of one incident are not independent samples. One value → stderr 0.
@@ -27,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from atlas_sre.bench.config import EpisodeResult
+from atlas_sre.bench.ttr import DEFAULT_ESCALATION_S, time_to_correct
 
 
 def mean(values: Sequence[float]) -> float:
@@ -97,8 +101,10 @@ def compare(record: EpisodeResult, baseline: tuple[bool, int] | None) -> dict[st
     }
 
 
-def episode_metrics(record: EpisodeResult, comparison: dict[str, Any] | None = None) -> dict[str, float]:
-    """The numbers one episode contributes to every aggregate (errors score 0 everywhere)."""
+def episode_metrics(record: EpisodeResult, comparison: dict[str, Any] | None = None,
+                    escalation_s: float = DEFAULT_ESCALATION_S) -> dict[str, float]:
+    """The numbers one episode contributes to every aggregate (errors score 0 everywhere, and pay
+    the escalation in `ttr_correct_s`)."""
     g = record.grade
     out: dict[str, float] = {
         "accuracy": float(record.correct),
@@ -114,6 +120,7 @@ def episode_metrics(record: EpisodeResult, comparison: dict[str, Any] | None = N
         "commands": float(record.commands),
         "output_lines": float(record.output_lines),
         "ttr_s": record.ttr_s,
+        "ttr_correct_s": time_to_correct(record.ttr_s, record.correct, escalation_s),
         "wall_s": record.wall_s,
         "error": float(record.outcome == "error"),
         "limits": float(record.outcome == "limits"),
@@ -146,7 +153,8 @@ def _grouped_stat(rows: list[Row]) -> dict[str, float]:
     return mean_stderr([mean(v) for _, v in sorted(by_incident.items())])
 
 
-def aggregate(records: Sequence[EpisodeResult], comparisons: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
+def aggregate(records: Sequence[EpisodeResult], comparisons: dict[str, dict[str, Any] | None],
+              escalation_s: float = DEFAULT_ESCALATION_S) -> dict[str, Any]:
     """Every metric over a group of episodes, plus counts and tokens per role.phase."""
     values: dict[str, list[Row]] = defaultdict(list)
     phases: dict[str, list[Row]] = defaultdict(list)
@@ -155,7 +163,7 @@ def aggregate(records: Sequence[EpisodeResult], comparisons: dict[str, dict[str,
     for r in records:
         cmp_ = comparisons.get(r.key)
         incident = f"{r.phase}/{r.scenario}"
-        for name, v in episode_metrics(r, cmp_).items():
+        for name, v in episode_metrics(r, cmp_, escalation_s).items():
             values[name].append((r.repeat, incident, v))
         for phase in all_phases:
             phases[phase].append((r.repeat, incident, float(r.tokens[phase].total if phase in r.tokens else 0)))

@@ -85,8 +85,30 @@ def tokens_per_phase(summary: dict[str, Any]) -> bytes:
     return _png(fig)
 
 
+def ttr_per_mode(summary: dict[str, Any]) -> bytes:
+    """Bars per mode: modeled time to a correct diagnosis (escalation included) beside time to submit."""
+    modes = list(summary["modes"])
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    width = 0.38
+    xs = range(len(modes))
+    for offset, name, label, alpha in ((-width / 2, "ttr_correct_s", "time to correct", 1.0),
+                                       (width / 2, "ttr_s", "time to submit", 0.45)):
+        stats = [summary["modes"][m].get(name) or {"mean": 0.0, "stderr": 0.0} for m in modes]
+        ax.bar([x + offset for x in xs], [s["mean"] / 60 for s in stats], width,
+               yerr=[s["stderr"] / 60 for s in stats], capsize=3, label=label, alpha=alpha,
+               color=[COLOURS.get(m, "#333333") for m in modes])
+    escalation = summary["config"].get("escalation_s", 2700.0)
+    ax.set_xticks(list(xs), modes, fontsize=8)
+    ax.set(ylabel="minutes per incident",
+           title=f"Modeled time to resolution (wrong or empty answer: +{escalation / 60:g} min escalation)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
 PLOTS = {
     "learning_curve": ("Learning curve", learning_curve),
     "per_fault_accuracy": ("Accuracy per fault", per_fault_accuracy),
     "tokens_per_phase": ("Tokens per phase", tokens_per_phase),
+    "ttr_per_mode": ("Time to a correct diagnosis and to submit, per mode", ttr_per_mode),
 }

@@ -7,7 +7,8 @@ once as `Section`s in `tables.py` and rendered to Markdown there and to HTML in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +17,26 @@ from atlas_sre.bench.html import render_html
 from atlas_sre.bench.metrics import aggregate, comparisons_for, group_by
 from atlas_sre.bench.results import write_json
 from atlas_sre.bench.tables import render_markdown
-from atlas_sre.bench.ttr import DEFAULT_TTR, size_of
+from atlas_sre.bench.ttr import DEFAULT_TTR, SEED_ATLAS_S, SEED_BASELINE_S, SEED_SPEEDUP, size_of, speedup
 from atlas_sre.capsules import CapsuleStore
 
 SCHEMA = 1
-COMPACT = ("n", "accuracy", "strict", "f1", "tokens", "teacher_tokens", "ttr_s", "reward", "non_degradation_rate")
+COMPACT = ("n", "accuracy", "strict", "f1", "tokens", "student_tokens", "teacher_tokens", "ttr_s", "ttr_correct_s",
+           "reward", "non_degradation_rate")
+TOKEN_TARGETS = {"total": 0.7, "teacher": 0.5}
+"""Issue 14's goal for capsules against `atlas`: at most 0.7× its total tokens, 0.5× its teacher tokens."""
+Aggregate = Callable[[Sequence[EpisodeResult]], dict[str, Any]]
 
 
 def _compact(stats: dict[str, Any]) -> dict[str, Any]:
     return {k: stats[k] for k in COMPACT if k in stats}
 
 
-def _breakdown(records: Sequence[EpisodeResult], comps: dict[str, Any], key: Any) -> dict[str, Any]:
+def _breakdown(records: Sequence[EpisodeResult], agg: Aggregate, key: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for mode in _ordered_modes(records):
         rs = [r for r in records if r.mode == mode]
-        out[mode] = {g: _compact(aggregate(sub, comps)) for g, sub in group_by(rs, key).items()}
+        out[mode] = {g: _compact(agg(sub)) for g, sub in group_by(rs, key).items()}
     return out
 
 
@@ -80,15 +85,77 @@ def plan_info(records: Sequence[EpisodeResult], cfg: BenchConfig) -> dict[str, A
             "test": sorted({r.scenario for r in records if r.phase == "eval"})}
 
 
+def _mean(stats: dict[str, Any] | None, name: str) -> float | None:
+    return stats[name]["mean"] if stats and name in stats else None
+
+
+def _ratio(num: float | None, den: float | None) -> float | None:
+    return round(num / den, 6) if num is not None and den else None
+
+
+def time_to_resolution(modes: dict[str, Any], escalation_s: float) -> dict[str, Any]:
+    """Time to a correct diagnosis and time to submit per mode, and speed-ups over the untaught
+    student next to the seed's 45 min → 3 min (15×) claim."""
+    per_mode = {m: {"ttr_correct_s": _mean(s, "ttr_correct_s"), "ttr_s": _mean(s, "ttr_s")} for m, s in modes.items()}
+    base = per_mode.get("student", {})
+    return {
+        "escalation_s": escalation_s,
+        "seed": {"baseline_s": SEED_BASELINE_S, "atlas_s": SEED_ATLAS_S, "speedup": SEED_SPEEDUP},
+        "per_mode": per_mode,
+        "speedup_vs_student": {m: {"correct": speedup(base.get("ttr_correct_s"), v["ttr_correct_s"]),
+                                   "submit": speedup(base.get("ttr_s"), v["ttr_s"])}
+                               for m, v in per_mode.items() if m != "student" and base},
+    }
+
+
+def token_trade(modes: dict[str, Any], by_iteration: dict[str, Any]) -> dict[str, Any]:
+    """Teacher, student and total tokens per mode; the capsule modes' ratios to `atlas` against the
+    targets (all evaluated episodes, and the last iteration, where the most capsules exist)."""
+    out: dict[str, Any] = {"targets": TOKEN_TARGETS, "per_mode": {
+        m: {k: _mean(s, f"{k}_tokens" if k != "total" else "tokens") for k in ("student", "teacher", "total")}
+        for m, s in modes.items()}, "vs_atlas": {}}
+    atlas = modes.get("atlas")
+    if atlas is None:
+        return out
+    last = {m: its[max(its, key=int)] for m, its in by_iteration.items() if its}
+    for mode in ("atlas+capsules", "capsules"):
+        if mode not in modes:
+            continue
+        row: dict[str, Any] = {}
+        for scope, (mine, ref) in {"all": (modes[mode], atlas), "last_iteration": (last.get(mode), last.get("atlas"))
+                                   }.items():
+            for kind, name in (("total", "tokens"), ("teacher", "teacher_tokens")):
+                r = _ratio(_mean(mine, name), _mean(ref, name))
+                row[f"{kind}{'' if scope == 'all' else '_last_iteration'}"] = r
+                if scope == "all":
+                    row[f"{kind}_met"] = None if r is None else r <= TOKEN_TARGETS[kind]
+        out["vs_atlas"][mode] = row
+    return out
+
+
+def consolidation(run_dir: Path | None) -> list[dict[str, Any]]:
+    """Per stage and store group: learnt / merged / kept / deprecated / pruned (the runner's
+    `capsules/consolidation.jsonl`), grouped by store in stage order."""
+    path = run_dir / "capsules" / "consolidation.jsonl" if run_dir is not None else None
+    if path is None or not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return sorted(rows, key=lambda r: r.get("group", ""))  # stable: stages of a group stay in run order
+
+
 def build_summary(records: Sequence[EpisodeResult], cfg: BenchConfig, run_dir: Path | None = None) -> dict[str, Any]:
     """Every aggregate the reports show; deterministic for the same records (wall_s aside)."""
     records = sorted(records, key=lambda r: r.key)
     info = plan_info(records, cfg)
     comps = comparisons_for(records)
+
+    def agg(rs: Sequence[EpisodeResult]) -> dict[str, Any]:
+        return aggregate(rs, comps, cfg.escalation_s)
+
     evals = [r for r in records if r.phase == "eval"]
     train = [r for r in records if r.phase == "train"]
-    modes = {m: aggregate([r for r in evals if r.mode == m], comps) for m in _ordered_modes(evals)}
-    by_iteration = {m: {str(i): aggregate(rs, comps) for i, rs in group_by(
+    modes = {m: agg([r for r in evals if r.mode == m]) for m in _ordered_modes(evals)}
+    by_iteration = {m: {str(i): agg(rs) for i, rs in group_by(
         [r for r in evals if r.mode == m], lambda r: str(r.iteration)).items()} for m in modes}
     by_iteration = {m: dict(sorted(v.items(), key=lambda kv: int(kv[0]))) for m, v in by_iteration.items()}
     return {
@@ -101,12 +168,15 @@ def build_summary(records: Sequence[EpisodeResult], cfg: BenchConfig, run_dir: P
                      "errors": sum(r.outcome == "error" for r in records)},
         "modes": modes,
         "by_iteration": by_iteration,
-        "by_fault": _breakdown(evals, comps, lambda r: r.faults or ["none"]),
-        "by_category": _breakdown(evals, comps, lambda r: r.category),
-        "by_complexity": _breakdown(evals, comps, lambda r: r.complexity),
-        "by_domain": _breakdown(evals, comps, lambda r: r.domain),
-        "train": aggregate(train, comps) if train else None,
+        "by_fault": _breakdown(evals, agg, lambda r: r.faults or ["none"]),
+        "by_category": _breakdown(evals, agg, lambda r: r.category),
+        "by_complexity": _breakdown(evals, agg, lambda r: r.complexity),
+        "by_domain": _breakdown(evals, agg, lambda r: r.domain),
+        "train": agg(train) if train else None,
         "transfer": _transfer(modes, by_iteration, info),
+        "time_to_resolution": time_to_resolution(modes, cfg.escalation_s),
+        "token_trade": token_trade(modes, by_iteration),
+        "consolidation": consolidation(run_dir),
         "capsule_stores": _store_stats(run_dir),
     }
 

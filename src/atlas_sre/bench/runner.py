@@ -36,6 +36,7 @@ from atlas_sre.bench.results import ResultLog, StoreFiles, write_json
 from atlas_sre.bench.ttr import DEFAULT_TTR, TTRModel, size_of
 from atlas_sre.capsules import CapsuleStore, prune
 from atlas_sre.capsules.consolidate import consolidate as consolidate_capsules
+from atlas_sre.capsules.ledger import batch_counts, census
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,7 @@ class _Scheduler:
             return
         for group, results in sorted(by_group.items()):
             with CapsuleStore(self.stores.live(group)) as store:
+                before = census(store)
                 # Count the stage's incidents before learning from them: a capsule born here could
                 # not have fired on any of them, so it is judged only on incidents after this stage.
                 for _ in results:
@@ -190,11 +192,14 @@ class _Scheduler:
                         self._learn(store, result)
                 # keep only what helps: harmful / neutral / too-specific capsules are demoted (logged)
                 decisions = prune(store)
+                counts = batch_counts(before, census(store), decisions)
+            # learnt / merged / kept / retired this stage, for the report (`report._consolidation`)
+            with (self.stores.root / "consolidation.jsonl").open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"stage": stage.name, "group": group, "episodes": len(results), **counts}) + "\n")
             if decisions:
                 with (self.stores.root / "pruning.jsonl").open("a", encoding="utf-8") as fh:
                     for d in decisions:
                         fh.write(json.dumps({"stage": stage.name, "group": group, **d.model_dump(mode="json")}) + "\n")
-
 
     def _learn(self, store: Any, result: EpisodeResult) -> None:
         """One consolidation; a failure is logged (capsules/errors.jsonl), never the run's end."""

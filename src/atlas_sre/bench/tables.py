@@ -45,16 +45,21 @@ def _num(x: float | None, digits: int = 0) -> str:
 def sections(summary: dict[str, Any]) -> list[Section]:
     """The report's tables, in reading order."""
     modes, out = summary["modes"], []
-    seed = Section("Results per mode", "Accuracy = every true root cause named; modeled time = `bench.ttr` "
-                   f"(student {summary['ttr_model']['student_size']}, teacher {summary['ttr_model']['teacher_size']}).",
-                   ["mode", "n", "accuracy", "strict", "F1", "modeled time (s)", "tokens", "teacher tokens",
-                    "commands", "non-degradation", "reward"])
+    escalation = summary["config"].get("escalation_s", 2700.0)
+    seed = Section("Results per mode", "Accuracy = every true root cause named; modeled times = `bench.ttr` "
+                   f"(student {summary['ttr_model']['student_size']}, teacher {summary['ttr_model']['teacher_size']}): "
+                   f"time to correct adds {escalation:,.0f} s of escalation to a wrong or empty answer, time to "
+                   "submit does not.",
+                   ["mode", "n", "accuracy", "strict", "F1", "time to correct (s)", "time to submit (s)",
+                    "student tokens", "teacher tokens", "tokens", "commands", "non-degradation", "reward"])
     for m, s in modes.items():
         nd = s.get("non_degradation_rate")
         seed.rows.append([m, str(s["n"]), pm(s["accuracy"], pct=True), pm(s["strict"]), pm(s["f1"]),
-                          pm(s["ttr_s"], 0), pm(s["tokens"], 0), pm(s["teacher_tokens"], 0), pm(s["commands"], 1),
+                          pm(s.get("ttr_correct_s"), 0), pm(s["ttr_s"], 0), pm(s.get("student_tokens"), 0),
+                          pm(s["teacher_tokens"], 0), pm(s["tokens"], 0), pm(s["commands"], 1),
                           "—" if nd is None else f"{nd:.0%}", pm(s.get("reward"))])
     out.append(seed)
+    out += [sec for sec in (ttr_section(summary), token_section(summary)) if sec is not None]
     its = sorted({int(i) for v in summary["by_iteration"].values() for i in v})
     if its:
         curve = Section("Learning curve (accuracy · tokens per incident, by iteration)", "",
@@ -88,6 +93,9 @@ def sections(summary: dict[str, Any]) -> list[Section]:
     for m, s in modes.items():
         tok.rows.append([m, *(_num(s["tokens_per_phase"].get(p, {}).get("mean")) for p in phases)])
     out.append(tok)
+    stages = consolidation_section(summary)
+    if stages is not None:
+        out.append(stages)
     transfer = summary.get("transfer")
     if transfer:
         text = (f"Capsules learnt on {transfer['train_scenarios']} training incidents, frozen, evaluated on "
@@ -99,6 +107,72 @@ def sections(summary: dict[str, Any]) -> list[Section]:
                 tr.rows.append([k.replace("_", " "), shown])
         out.append(tr)
     return out
+
+
+def _x(ratio: float | None) -> str:
+    return "—" if ratio is None else f"{ratio:.2f}×"
+
+
+def ttr_section(summary: dict[str, Any]) -> Section | None:
+    """Time to a correct diagnosis vs time to submit, and the speed-ups next to the seed's 15×."""
+    ttr = summary.get("time_to_resolution")
+    if not ttr or not ttr["per_mode"]:
+        return None
+    seed, esc = ttr["seed"], ttr["escalation_s"]
+    ups = ttr["speedup_vs_student"]
+    said = [f"{m} {_x(ups[m]['correct'])}" for m in ("atlas", "atlas+capsules", "capsules") if m in ups]
+    text = (f"Modeled time until a correct diagnosis: a wrong or empty answer adds an escalation of {esc:,.0f} s "
+            f"({esc / 60:g} min, the seed's own baseline for a person). Speed-up = the untaught student's time "
+            f"÷ the mode's. The seed claims {seed['baseline_s'] / 60:g} min → {seed['atlas_s'] / 60:g} min, "
+            f"{seed['speedup']:g}×" + (f"; measured here (time to correct): {', '.join(said)}." if said else "."))
+    sec = Section("Time to resolution", text, ["mode", "time to correct (s)", "time to submit (s)",
+                                                "speed-up to correct", "speed-up to submit"])
+    for m, v in ttr["per_mode"].items():
+        up = ups.get(m, {})
+        sec.rows.append([m, _num(v["ttr_correct_s"], 1), _num(v["ttr_s"], 1),
+                         "1× (reference)" if m == "student" else _x(up.get("correct")),
+                         "1× (reference)" if m == "student" else _x(up.get("submit"))])
+    return sec
+
+
+def token_section(summary: dict[str, Any]) -> Section | None:
+    """Teacher, student and total tokens per mode, and the capsule modes' ratios to `atlas`."""
+    trade = summary.get("token_trade")
+    if not trade or not trade["per_mode"]:
+        return None
+    t = trade["targets"]
+    verdicts = []
+    for m, r in trade["vs_atlas"].items():
+        ok = {True: "met", False: "missed", None: "n/a"}
+        verdicts.append(f"{m}: total {_x(r['total'])} ({ok[r['total_met']]}), teacher {_x(r['teacher'])} "
+                        f"({ok[r['teacher_met']]})")
+    text = (f"Mean tokens per incident. Target with capsules: total ≤ {t['total']}× and teacher ≤ {t['teacher']}× "
+            "of `atlas`" + (f" — {'; '.join(verdicts)}." if verdicts else " (needs `atlas` and a capsule mode)."))
+    sec = Section("Token trade", text, ["mode", "student", "teacher", "total", "total ÷ atlas", "teacher ÷ atlas",
+                                        "total ÷ atlas, last iteration", "teacher ÷ atlas, last iteration"])
+    for m, v in trade["per_mode"].items():
+        r = trade["vs_atlas"].get(m, {})
+        sec.rows.append([m, _num(v["student"]), _num(v["teacher"]), _num(v["total"]), _x(r.get("total")),
+                         _x(r.get("teacher")), _x(r.get("total_last_iteration")), _x(r.get("teacher_last_iteration"))])
+    return sec
+
+
+def consolidation_section(summary: dict[str, Any]) -> Section | None:
+    """What each stage's consolidation did to its store (`capsules.ledger.batch_counts`)."""
+    rows = summary.get("consolidation") or []
+    if not rows:
+        return None
+    sec = Section("Consolidation per stage",
+                  "learnt = new capsules; merged = existing ones reinforced; kept = retrievable (active or "
+                  "provisional) after the stage's pruning; learnt & kept = this stage's new ones still retrievable; "
+                  "deprecated / pruned with the rule that fired.",
+                  ["store", "stage", "episodes", "learnt", "merged", "kept", "learnt & kept", "promoted",
+                   "deprecated", "pruned", "reasons"])
+    for r in rows:
+        reasons = ", ".join(f"{k} {v}" for k, v in (r.get("reasons") or {}).items()) or "—"
+        sec.rows.append([r["group"], r["stage"], str(r["episodes"]), *(str(r.get(k, 0)) for k in (
+            "learnt", "merged", "kept", "learnt_kept", "promoted", "deprecated", "pruned")), reasons])
+    return sec
 
 
 def render_markdown(summary: dict[str, Any]) -> str:
@@ -128,7 +202,9 @@ def console_report(summary: dict[str, Any]) -> str:
     """The seed-style table (accuracy, modeled time, tokens per mode) plus transfer, for a terminal."""
     secs = sections(summary)
     out = [markdown_table(secs[0])]
-    out += [f"\n{s.title}\n{markdown_table(s)}" for s in secs if s.title.startswith("Capsule transfer")]
+    shown = ("Time to resolution", "Token trade", "Capsule transfer")
+    out += [f"\n{s.title}\n{s.text}\n{markdown_table(s)}" if s.title != "Capsule transfer on the test split"
+            else f"\n{s.title}\n{markdown_table(s)}" for s in secs if s.title.startswith(shown)]
     return "\n".join(out)
 
 
@@ -141,18 +217,19 @@ def _delta(a: dict[str, float] | None, b: dict[str, float] | None, pct: bool = F
 
 
 def compare_markdown(a: dict[str, Any], b: dict[str, Any], name_a: str, name_b: str) -> str:
-    """Per-mode deltas B − A: accuracy, strict, modeled time, tokens, teacher tokens, reward."""
-    header = ["mode", "accuracy A", "accuracy B", "Δ accuracy", "Δ strict", "Δ modeled time (s)",
-              "Δ tokens", "Δ teacher tokens", "Δ reward"]
+    """Per-mode deltas B − A: accuracy, strict, time to correct and to submit, tokens, teacher tokens, reward."""
+    header = ["mode", "accuracy A", "accuracy B", "Δ accuracy", "Δ strict", "Δ time to correct (s)",
+              "Δ time to submit (s)", "Δ tokens", "Δ teacher tokens", "Δ reward"]
     sec = Section(f"Comparison: B = {name_b} vs A = {name_a}", "", header)
     for mode in [m for m in b["modes"] if m in a["modes"]] + [m for m in a["modes"] if m not in b["modes"]]:
         sa, sb = a["modes"].get(mode), b["modes"].get(mode)
         if sa is None or sb is None:
             sec.rows.append([mode, pm(sa and sa["accuracy"], pct=True), pm(sb and sb["accuracy"], pct=True),
-                             *(["only in one run"] + ["—"] * 5)])
+                             *(["only in one run"] + ["—"] * 6)])
             continue
         sec.rows.append([mode, pm(sa["accuracy"], pct=True), pm(sb["accuracy"], pct=True),
                          _delta(sa["accuracy"], sb["accuracy"], pct=True), _delta(sa["strict"], sb["strict"], digits=2),
+                         _delta(sa.get("ttr_correct_s"), sb.get("ttr_correct_s"), digits=1),
                          _delta(sa["ttr_s"], sb["ttr_s"], digits=1), _delta(sa["tokens"], sb["tokens"]),
                          _delta(sa["teacher_tokens"], sb["teacher_tokens"]),
                          _delta(sa.get("reward"), sb.get("reward"), digits=2)])

@@ -10,6 +10,16 @@ compare, and a run with reference agents says what the same trajectory would cos
         + Σ_roles ( completion_tokens / generate_tps(size) + prompt_tokens / prompt_tps(size) )
         + output_lines × read_s_per_line
 
+That is time to *submit*: a fast wrong answer scores as fast. What an SRE means by resolution is
+time to a *correct* diagnosis, so the reports also show
+
+    TTR_correct = TTR                    if the diagnosis is correct
+                = TTR + escalation_s     if it is wrong or empty (errors and budget stops included)
+
+the escalation being what a wrong answer costs on top: a person takes over. Default 2700 s = 45
+min, the seed's own baseline for a human investigation (`BenchConfig.escalation_s`); the seed's
+claim is 45 min → 3 min (`SEED_SPEEDUP` = 15×), which the report's speed-up ratios sit next to.
+
 Defaults: 2 s per command (API round trip + kubectl), 1 s of agent overhead per step, 0.2 s per
 output line read. Throughputs (tokens/s) per model size are in `THROUGHPUT`; the 0.5B and 1.5B
 rows were measured with llama.cpp (Q4_K_M) on this project's 2-core machine, the others are
@@ -91,3 +101,22 @@ class TTRModel(BaseModel):
 
 
 DEFAULT_TTR = TTRModel()
+
+DEFAULT_ESCALATION_S = 2700.0
+"""A wrong or empty answer's cost: the seed's 45-minute human investigation."""
+SEED_BASELINE_S, SEED_ATLAS_S = 2700.0, 180.0
+SEED_SPEEDUP = SEED_BASELINE_S / SEED_ATLAS_S
+"""The seed's claim: 45 min → 3 min, 15×."""
+
+
+def time_to_correct(ttr_s: float, correct: bool, escalation_s: float = DEFAULT_ESCALATION_S) -> float:
+    """Modeled time until a correct diagnosis: the investigation's own time, plus the escalation
+    when its answer was wrong or missing (module docstring)."""
+    return round(ttr_s + (0.0 if correct else escalation_s), 3)
+
+
+def speedup(slow_s: float | None, fast_s: float | None) -> float | None:
+    """slow / fast (e.g. untaught / taught time-to-correct); None when either is missing or zero."""
+    if not slow_s or not fast_s:
+        return None
+    return round(slow_s / fast_s, 3)

@@ -32,7 +32,8 @@ import hashlib
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,8 +64,23 @@ log = logging.getLogger(__name__)
 
 PROOF_PREFIX = "The cause is proved when the output shows"
 
-__all__ = ["ConsolidationConfig", "Draft", "build_capsule", "collect_names", "consolidate", "consolidate_all",
-           "find_merge_target", "learn", "merge_capsules", "record_outcome", "skill_name"]
+__all__ = ["ConsolidationConfig", "Draft", "LearnAction", "Learnt", "build_capsule", "collect_names", "consolidate",
+           "consolidate_all", "consolidate_report", "find_merge_target", "learn", "learn_action", "merge_capsules",
+           "record_outcome", "skill_name"]
+
+
+LearnAction = Literal["learnt", "merged", "skipped_pruned"]
+"""What consolidating one draft did: a new capsule, an old one reinforced, or nothing (pruned id)."""
+
+
+@dataclass(frozen=True)
+class Learnt:
+    """One capsule consolidation touched, what it did, and the facts it was learnt from."""
+
+    capsule: Capsule
+    action: LearnAction
+    entity: str
+    decisive_command: str
 
 
 class Draft(BaseModel):
@@ -252,28 +268,38 @@ def merge_capsules(old: Capsule, new: Capsule, cfg: ConsolidationConfig | None =
     })
 
 
-def learn(store: CapsuleStore, draft: Capsule, cfg: ConsolidationConfig | None = None) -> Capsule:
-    """Insert `draft`, or merge it into the capsule it repeats; returns the stored capsule."""
+def learn_action(store: CapsuleStore, draft: Capsule,
+                 cfg: ConsolidationConfig | None = None) -> tuple[Capsule, LearnAction]:
+    """Insert `draft` or merge it into the capsule it repeats; the stored capsule and what happened.
+
+    The action is returned, not only logged, so callers (a user's `--learn`, the benchmark's
+    per-stage counts) can say whether the store grew or an old capsule was reinforced.
+    """
     target = find_merge_target(store, draft, cfg)
     existing = store.get(draft.id) if target is None else None
     if existing is not None and existing.status is CapsuleStatus.PRUNED:
         log.info("capsule %s (%s) was pruned: not relearnt", existing.id, existing.skill)
-        return existing
+        return existing, "skipped_pruned"
     if target is None:
         stored = store.upsert(draft)
         log.info("capsule %s (%s) learnt: %d commands, evidence %s", stored.id, stored.skill,
                  len(stored.commands), [e.pattern for e in stored.evidence])
-        return stored
+        return stored, "learnt"
     stored = store.upsert(merge_capsules(target, draft, cfg))
     log.info("capsule %s (%s) reinforced: version %d, %d episodes", stored.id, stored.skill, stored.version,
              stored.metadata.get("episodes", 0))
-    return stored
+    return stored, "merged"
 
 
-def consolidate_all(store: CapsuleStore, record: EpisodeRecord | Mapping[str, Any],
-                    cfg: ConsolidationConfig | None = None, *, confirmed: bool | None = None,
-                    record_uses: bool = True) -> list[Capsule]:
-    """Record applied capsules' outcomes, then learn one capsule per proved root cause."""
+def learn(store: CapsuleStore, draft: Capsule, cfg: ConsolidationConfig | None = None) -> Capsule:
+    """Insert `draft`, or merge it into the capsule it repeats; returns the stored capsule."""
+    return learn_action(store, draft, cfg)[0]
+
+
+def consolidate_report(store: CapsuleStore, record: EpisodeRecord | Mapping[str, Any],
+                       cfg: ConsolidationConfig | None = None, *, confirmed: bool | None = None,
+                       record_uses: bool = True) -> list[Learnt]:
+    """`consolidate_all` with what happened to each capsule (learnt, merged, skipped as pruned)."""
     cfg = cfg or ConsolidationConfig()
     rec = EpisodeRecord.of(record)
     if record_uses:
@@ -282,12 +308,20 @@ def consolidate_all(store: CapsuleStore, record: EpisodeRecord | Mapping[str, An
     if good is not True or rec.diagnosis is None:
         return []
     names = collect_names(rec)
-    learnt: list[Capsule] = []
+    learnt: list[Learnt] = []
     for entity in rec.diagnosis.root_causes:
         draft = build_capsule(rec, entity, cfg, names)
         if draft is not None:
-            learnt.append(learn(store, draft.capsule, cfg))
+            capsule, action = learn_action(store, draft.capsule, cfg)
+            learnt.append(Learnt(capsule, action, entity.name, draft.decisive_command))
     return learnt
+
+
+def consolidate_all(store: CapsuleStore, record: EpisodeRecord | Mapping[str, Any],
+                    cfg: ConsolidationConfig | None = None, *, confirmed: bool | None = None,
+                    record_uses: bool = True) -> list[Capsule]:
+    """Record applied capsules' outcomes, then learn one capsule per proved root cause."""
+    return [x.capsule for x in consolidate_report(store, record, cfg, confirmed=confirmed, record_uses=record_uses)]
 
 
 def consolidate(store: CapsuleStore, record: EpisodeRecord | Mapping[str, Any],

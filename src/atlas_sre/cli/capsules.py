@@ -68,11 +68,16 @@ def capsules_export(path: str | None = typer.Argument(None, metavar="[FILE]"),
 
 
 @capsules_app.command("feedback")
-def capsules_feedback(capsule_id: str = typer.Argument(..., metavar="ID"),
-                      success: bool = typer.Option(..., "--success/--failure", help="Did it help?"),
+def capsules_feedback(target: str = typer.Argument(..., metavar="ID|RUN"),
+                      success: bool | None = typer.Option(None, "--success/--failure", "--correct/--wrong",
+                                                          help="Did it help / was the diagnosis right?"),
                       as_json: bool = JSON, store: str | None = STORE) -> None:
-    """Mark the outcome of a capsule's use on a real cluster (no ground truth there)."""
-    raise typer.Exit(feedback_cli(capsule_id, success, store, as_json=as_json))
+    """Settle a saved `investigate --learn` RUN (id or file; learns from it when correct), or mark
+    the outcome of one capsule's use (ID) on a real cluster (no ground truth there)."""
+    if success is None:
+        print("error: say --correct or --wrong (alias --success/--failure)", file=sys.stderr)
+        raise typer.Exit(1)
+    raise typer.Exit(feedback_cli(target, success, store, as_json=as_json))
 
 
 @capsules_app.command("prune")
@@ -291,19 +296,71 @@ def export_cli(path: str | None = None, store: str | None = None, *, status: str
 
 
 @cli_errors
-def feedback_cli(capsule_id: str, success: bool, store: str | None = None, *, as_json: bool = False) -> int:
-    """`capsules feedback ID --success|--failure`: settle a use whose outcome was unknown."""
-    from atlas_sre.capsules.admin import details
-    from atlas_sre.capsules.outcomes import feedback
+def feedback_cli(target: str, success: bool, store: str | None = None, *, as_json: bool = False) -> int:
+    """`capsules feedback ID|RUN --correct|--wrong`: settle a saved run, else one capsule's pending use.
 
+    A RUN (its id, a unique id prefix, or the path of `runs/<id>.json`) is looked up first, so a run
+    is never mistaken for a capsule: capsule ids start with `cap-`, run ids with a timestamp.
+    """
+    from atlas_sre.capsules.admin import CliError, details
+    from atlas_sre.capsules.outcomes import feedback
+    from atlas_sre.capsules.runs import RunError, find_run, runs_dir
+
+    try:
+        run = None if target.startswith("cap-") else find_run(default_store_path_of(store), target)
+    except RunError as exc:
+        raise CliError(str(exc)) from None
+    if run is not None:
+        return _settle(run, success, store, as_json)
     with open_store(store) as s:
-        c = feedback(s, resolve_id(s, capsule_id).id, success)
+        try:
+            found = resolve_id(s, target)
+        except CliError:
+            if target.startswith("cap-"):
+                raise
+            raise CliError(f"no saved run {target!r} in {runs_dir(s.path)} and no capsule with that id in "
+                           f"{s.path}") from None
+        c = feedback(s, found.id, success)
     if as_json:
         _emit(details(c))
     else:
         verdict = "success" if success else "failure"
         print(f"{c.id}: {verdict} recorded (uses {c.uses}, successes {c.successes}, failures {c.failures}, "
               f"success rate {c.success_rate:.3f}, {c.status.value})")
+    return 0
+
+
+def default_store_path_of(store: str | None) -> Path:
+    """The store path the command works on (`--store`, else the environment, else the default)."""
+    from atlas_sre.capsules.store import default_store_path
+
+    return default_store_path(store)
+
+
+def _settle(run: Path, correct: bool, store: str | None, as_json: bool) -> int:
+    """Apply the verdict to a saved run in the store it was saved for (unless `--store` says otherwise)."""
+    from atlas_sre.capsules.admin import CliError
+    from atlas_sre.capsules.runs import RunError, load_run, settle_run
+
+    try:
+        target = store or load_run(run).get("store")
+        with open_store(target) as s:
+            data, _ = settle_run(s, run, correct)
+            count = s.count()
+    except RunError as exc:
+        raise CliError(str(exc)) from None
+    fb = data["feedback"]
+    if as_json:
+        _emit({"run": data["id"], "path": str(run), "store": str(default_store_path_of(target)),
+               "capsules": count, **fb})
+        return 0
+    verdict = "correct" if correct else "wrong"
+    print(f"run {data['id']}: marked {verdict}; resolved {len(fb['resolved_uses'])} pending capsule use(s)")
+    for c in fb["learnt"]:
+        print(f"  {c['action']} {c['id']} {c['skill']} ({c['status']}, from {c['entity']})")
+    if correct and not fb["learnt"]:
+        print("  nothing learnt: no command output showed the evidence the diagnosis cited")
+    print(f"{count} capsule{'s' if count != 1 else ''} in {default_store_path_of(target)}")
     return 0
 
 

@@ -2,9 +2,13 @@
 
 The Typer command calls `investigate_cli(...)`; everything else is here. Progress goes to stderr
 (one line per step), the report (Markdown or JSON) to stdout, the JSONL trajectory to `--trace`.
-`--capsules STORE` applies the Skill Capsules of a SQLite capsule store (retrieve step; without it
-none are applied). Every user error is one line on stderr with exit code 2; an unreachable cluster
-exits 1.
+Skill Capsules come from a per-user store by default (`--capsules STORE`, else
+`$ATLAS_SRE_CAPSULES`, else `$XDG_DATA_HOME/atlas-sre/capsules.sqlite`; a default store that does
+not exist yet means "no capsules", an explicit one must exist unless `--learn` creates it);
+`--no-capsules` applies none. `--learn` consolidates the run into the store afterwards
+(`protocol.learn`): on a scenario the grade decides, on a real cluster the run is saved for
+`atlas-sre capsules feedback RUN --correct|--wrong`. Every user error is one line on stderr with
+exit code 2; an unreachable cluster exits 1.
 """
 
 from __future__ import annotations
@@ -35,37 +39,54 @@ def investigate_cli(incident: str, scenario: str | None = None, kubeconfig: str 
                     context: str | None = None, namespace: str | None = None, student: str = "reference:student",
                     teacher: str = "reference:teacher", no_teach: bool = False, max_steps: int = 20,
                     as_json: bool = False, trace: str | None = None, *, capsules: Any = None,
-                    tool_mode: str = "auto", out: TextIO | None = None, err: TextIO | None = None) -> int:
+                    no_capsules: bool = False, learn: bool = False, tool_mode: str = "auto",
+                    out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Investigate INCIDENT (empty: the scenario's own summary); return the process exit code.
 
-    `capsules`: a capsule store's path (`--capsules`), or capsules as `run_full_protocol` takes them.
+    `capsules`: a capsule store's path (`--capsules`; None: the per-user default store), or
+    capsules as `run_full_protocol` takes them. `no_capsules`: apply none. `learn`: consolidate
+    the run into the store afterwards (module docstring).
     `tool_mode`: how a chat-model student replies (`agents.llm.tools.TOOL_MODES`; docs/models.md).
     """
-    from atlas_sre.capsules import CapsuleStore, SchemaTooNewError  # here, not above: `--help` stays fast
+    from atlas_sre.capsules import CapsuleStore, SchemaTooNewError, default_store_path  # `--help` stays fast
 
     out, err = out or sys.stdout, err or sys.stderr
+    if no_capsules and (learn or capsules is not None):
+        return _error("--no-capsules cannot be combined with --capsules or --learn", USAGE_ERROR, err)
+    store_path: Path | None = None
     with ExitStack() as stack:
-        if isinstance(capsules, (str, Path)):
-            path = Path(capsules).expanduser()
-            if not path.is_file():
-                return _error(f"capsule store {path} does not exist", USAGE_ERROR, err)
-            try:
-                capsules = stack.enter_context(CapsuleStore(path))
-            except (OSError, sqlite3.Error, SchemaTooNewError) as exc:
-                return _error(f"cannot open capsule store {path}: {exc}", USAGE_ERROR, err)
+        if not no_capsules and (capsules is None or isinstance(capsules, (str, Path))):
+            path = default_store_path(capsules)
+            if path.is_file() or learn:
+                try:
+                    capsules, store_path = stack.enter_context(CapsuleStore(path)), path
+                except (OSError, sqlite3.Error, SchemaTooNewError) as exc:
+                    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+                    return _error(f"cannot open capsule store {path}: {reason}", USAGE_ERROR, err)
+            elif capsules is not None:
+                return _error(f"capsule store {path} does not exist (--learn creates it)", USAGE_ERROR, err)
+            else:
+                capsules = None  # no personal store yet: nothing to apply
+        elif no_capsules:
+            capsules = None
+        if learn and not isinstance(capsules, CapsuleStore):
+            return _error("--learn needs a capsule store (--capsules STORE)", USAGE_ERROR, err)
         return _investigate(incident, scenario, kubeconfig, context, namespace, student, teacher, no_teach,
-                            max_steps, as_json, trace, capsules, tool_mode, out, err)
+                            max_steps, as_json, trace, capsules, tool_mode, out, err,
+                            store_path=store_path, learn=learn)
 
 
 def _investigate(incident: str, scenario: str | None, kubeconfig: str | None, context: str | None,
                  namespace: str | None, student: str, teacher: str, no_teach: bool, max_steps: int, as_json: bool,
-                 trace: str | None, capsules: Any, tool_mode: str, out: TextIO, err: TextIO) -> int:
+                 trace: str | None, capsules: Any, tool_mode: str, out: TextIO, err: TextIO, *,
+                 store_path: Path | None = None, learn: bool = False) -> int:
     from atlas_sre.agents.factory import make_student
     from atlas_sre.agents.llm.tools import TOOL_MODES
     from atlas_sre.agents.loop import LoopConfig
     from atlas_sre.environments import ClusterUnavailable
     from atlas_sre.models.base import ModelError
     from atlas_sre.protocol.atlas import ATLASInference
+    from atlas_sre.protocol.learn import learn_from_episode
     from atlas_sre.protocol.report import progress_line, render_report
 
     if scenario and (kubeconfig or context):
@@ -105,12 +126,24 @@ def _investigate(incident: str, scenario: str | None, kubeconfig: str | None, co
                                    encoding="utf-8")
         except OSError as exc:
             return _error(f"cannot write trace {trace}: {exc.strerror or exc}", USAGE_ERROR, err)
+    if store_path is not None:
+        result["capsule_store"] = str(store_path)
+    learn_error: str | None = None
+    if learn and atlas.episode is not None:
+        try:
+            result["learn"] = learn_from_episode(capsules, atlas.episode).to_dict()
+        except (sqlite3.Error, OSError) as exc:  # the investigation stands (reported); only learning failed
+            learn_error = f"cannot learn into capsule store {store_path or ''}: {exc}"
+        if result.get("learn", {}).get("run_id"):
+            err.write(f"run saved as {result['learn']['run_id']}; when you know whether the diagnosis was right: "
+                      f"{result['learn']['feedback_command']}\n")
+            err.flush()
     if as_json:
         out.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     else:
         out.write(render_report(result, atlas.trajectories))
     out.flush()
-    return 0
+    return _error(learn_error, CLUSTER_ERROR, err) if learn_error else 0
 
 
 def investigate(
@@ -126,7 +159,13 @@ def investigate(
     as_json: bool = typer.Option(False, "--json", help="JSON result instead of the Markdown report."),
     trace: str | None = typer.Option(None, "--trace", help="Write the JSONL trajectory here."),
     capsules: str | None = typer.Option(None, "--capsules", metavar="STORE",
-                                        help="Apply Skill Capsules from this SQLite capsule store (default: none)."),
+                                        help="Apply Skill Capsules from this SQLite store (default: "
+                                             "$ATLAS_SRE_CAPSULES, else ~/.local/share/atlas-sre/capsules.sqlite, "
+                                             "if it exists)."),
+    no_capsules: bool = typer.Option(False, "--no-capsules", help="Apply no Skill Capsules."),
+    learn: bool = typer.Option(False, "--learn", help="Afterwards, learn from this run into the store (a "
+                                                      "scenario's grade decides; on a real cluster the run is "
+                                                      "saved for `atlas-sre capsules feedback RUN`)."),
     tool_mode: str = typer.Option("auto", "--tool-mode", metavar="auto|native|text|constrained",
                                   help="How a model student acts: native tool calls (auto: for openai: models, "
                                        "text if the server refuses), fenced text, or JSON-schema-constrained "
@@ -134,4 +173,5 @@ def investigate(
 ) -> None:
     """Investigate an incident read-only: plan, (teaching), commands, diagnosis."""
     raise typer.Exit(investigate_cli(incident, scenario, kubeconfig, context, namespace, student, teacher,
-                                     no_teach, max_steps, as_json, trace, capsules=capsules, tool_mode=tool_mode))
+                                     no_teach, max_steps, as_json, trace, capsules=capsules,
+                                     no_capsules=no_capsules, learn=learn, tool_mode=tool_mode))

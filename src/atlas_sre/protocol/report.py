@@ -1,8 +1,9 @@
 """The investigation report for people (Markdown) and the progress line per step (stderr).
 
-Markdown sections: teaching given, each run (outcome, diagnosis with evidence, commands with their
-time and size, grade when a scenario's truth exists), tokens per role and phase, time. JSON output
-is `run_full_protocol`'s dict itself, so scripts and people read the same numbers.
+Markdown sections: teaching given, the Skill Capsules applied and why, each run (outcome, diagnosis
+with evidence, commands with their time and size, grade when a scenario's truth exists), tokens per
+role and phase, time, and what `--learn` did. JSON output is `run_full_protocol`'s dict itself (plus
+the CLI's `capsule_store` and `learn`), so scripts and people read the same numbers.
 """
 
 from __future__ import annotations
@@ -71,9 +72,7 @@ def render_report(result: dict[str, Any], trajectories: Sequence[Trajectory] = (
                   f"**Probe:** {diag['capability_score']}/5 → {diag['learning_strategy']} — {diag['probe_response']}",
                   "", f"**Guidance ({learning['strategy']}):**", "",
                   "> " + (learning["learning_guidance"] or "(none)").replace("\n", "\n> "), ""]
-    if result.get("capsules"):
-        lines += ["**Skill Capsules applied:** " + ", ".join(f"{c['skill']} ({c['score']:.2f})"
-                                                             for c in result["capsules"]), ""]
+    lines += capsule_section(result)
     grades = result.get("grades") or {}
     for traj in sorted(trajectories, key=lambda t: t.label != "guided"):
         lines += _run_section(traj, grades.get(traj.label))
@@ -88,4 +87,61 @@ def render_report(result: dict[str, Any], trajectories: Sequence[Trajectory] = (
                          f"{usage['total_tokens']} |")
     timings = result.get("timings", {})
     lines += ["", "## Time", "", ", ".join(f"{k.removesuffix('_s')} {v:.2f}s" for k, v in timings.items()), ""]
+    if result.get("learn"):
+        lines += learn_section(result["learn"])
     return "\n".join(lines)
+
+
+def _record(c: dict[str, Any]) -> str:
+    parts = [f"learnt from {c['learnt_from']} solved incident{'s' if c['learnt_from'] != 1 else ''}"
+             ] if c.get("learnt_from") else []
+    if c.get("uses") and c.get("success_rate") is not None:
+        parts.append(f"success {c['success_rate']:.0%} over {c['uses']} use{'s' if c['uses'] != 1 else ''}")
+    return "; ".join(parts) or "not used yet"
+
+
+def capsule_section(result: dict[str, Any]) -> list[str]:
+    """Which Skill Capsules were applied and why (retrieval score, the incident's words they matched).
+
+    Shown whenever a store was consulted (`capsule_store` in the result), so "none matched" is
+    visible too; without a store, only when capsules were passed in directly.
+    """
+    store, applied = result.get("capsule_store"), result.get("capsules") or []
+    if not store and not applied:
+        return []
+    lines = ["## Skill Capsules", ""]
+    if store:
+        lines += [f"Store `{store}`: {len(applied)} capsule{'s' if len(applied) != 1 else ''} applied"
+                  + (" (retrieved by BM25 over trigger, skill, evidence and procedure)." if applied
+                     else " (none matched this incident)."), ""]
+    if applied:
+        lines += ["| capsule | skill | score | why it matched | record |", "|---|---|---:|---|---|"]
+        lines += [f"| `{c['id']}` | {c['skill']} | {c['score']:.2f} | {c.get('why') or '—'} | {_record(c)} |"
+                  for c in applied]
+        lines.append("")
+    return lines
+
+
+def learn_section(learn: dict[str, Any]) -> list[str]:
+    """What `--learn` did: the capsules learnt or reinforced, or where the ungraded run was saved."""
+    lines = ["## Learning", ""]
+    if learn.get("run_id"):
+        pending = len(learn.get("uses_recorded") or [])
+        return lines + ["No ground truth on this cluster: the run was saved as "
+                        f"`{learn['run_id']}` (`{learn['run_path']}`)"
+                        + (f"; the use of {pending} applied capsule(s) is pending" if pending else "")
+                        + ". When you know whether the diagnosis was right, run:", "",
+                        f"    {learn['feedback_command']}", ""]
+    verdict = "correct" if learn.get("correct") else "wrong"
+    n = learn["capsules_in_store"]
+    lines.append(f"Graded {verdict}; store `{learn['store']}` now holds {n} capsule{'s' if n != 1 else ''}.")
+    if learn.get("uses_recorded"):
+        lines.append(f"Outcome recorded for {len(learn['uses_recorded'])} applied capsule(s).")
+    for c in learn.get("learnt") or []:
+        what = {"learnt": "learnt", "merged": "reinforced", "skipped_pruned": "not relearnt (pruned)"}[c["action"]]
+        lines.append(f"- {what} `{c['id']}` {c['skill']} ({c['status']}, from {c['entity']}; "
+                     f"proof: `{c['decisive_command']}`)")
+    if not learn.get("learnt"):
+        lines.append("Nothing learnt: " + ("no command output showed the cited evidence."
+                                            if learn.get("correct") else "only a correct diagnosis teaches."))
+    return lines + [""]
