@@ -140,3 +140,18 @@ def test_kubectl_shows_the_cronjob_its_active_job_and_the_crash(served: Kubectl)
     assert "Saw completed job: price-sync-29928070, status: Failed" in events
     warnings = served("events", "-n", "shop", "--types=Warning").stdout
     assert "Job/price-sync-29928070" in warnings and "BackoffLimitExceeded" in warnings
+
+
+def test_a_declared_job_with_the_run_name_is_not_created_twice() -> None:
+    """The API server refuses a second Job of the same name (AlreadyExists); the controller lets it be."""
+    taken = _name("report", "10:00")
+    declared = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": taken, "namespace": "shop"},
+                "spec": {"template": {"spec": {"restartPolicy": "OnFailure",
+                                               "containers": [{"name": "task", "image": HANG}]}}}}
+    state = derive_state(make_spec([namespace("shop"), _cronjob("report", OK, "*/10 * * * *"), declared], REGISTRY))
+    assert [j["metadata"]["name"] for j in of_kind(state, "Job", "shop")].count(taken) == 1
+    cj = get(state, "CronJob", "shop", "report")
+    created = [e["message"] for e in events_for(state, cj, "SuccessfulCreate")]
+    assert f"Created job {taken}" not in created and f"Created job {_name('report', '09:50')}" in created
+    pods = [p for p in of_kind(state, "Pod", "shop") if p["metadata"]["name"].startswith(f"{taken}-")]
+    assert len(pods) == 1  # the declared Job's pod only

@@ -57,12 +57,17 @@ def _delete_job(spec: SimSpec, state: ClusterState, cj: Obj, jr: JobRun, at: dat
          component=CRONJOB_CONTROLLER)
 
 
+def job_name(cj: Obj, at: datetime) -> str:
+    """`<cronjob>-<minutes since the epoch>`: the name the controller gives the run scheduled at `at`."""
+    return f"{cj['metadata']['name']}-{int(at.timestamp()) // 60}"
+
+
 def _new_job(spec: SimSpec, state: ClusterState, cj: Obj, at: datetime) -> Obj:
     md, template = cj["metadata"], clone(cj["spec"].get("jobTemplate") or {})
     tmd = template.get("metadata") or {}
     job: Obj = {
         "apiVersion": "batch/v1", "kind": "Job",
-        "metadata": {"name": f"{md['name']}-{int(at.timestamp()) // 60}", "namespace": md["namespace"],
+        "metadata": {"name": job_name(cj, at), "namespace": md["namespace"],
                      "labels": dict(tmd.get("labels") or {}),
                      "annotations": {**(tmd.get("annotations") or {}), SCHEDULED_ANNOTATION: state.clock.iso(at)},
                      "ownerReferences": [owner_ref(cj)]},
@@ -88,6 +93,10 @@ def _tick(spec: SimSpec, state: ClusterState, cj: Obj, at: datetime) -> list[Def
         for jr in active:
             _delete_job(spec, state, cj, jr, at)
             jr.ended_at, jr.reason = at, "Replaced"
+    if index_of(state).get("Job", cj["metadata"]["namespace"], job_name(cj, at)):
+        # A Job of that name exists (declared, or made by another actor): the API server refuses the
+        # create with AlreadyExists and the controller, as cronjob_controllerv2 does, lets it be.
+        return []
     job = _new_job(spec, state, cj, at)
     emit(state, cj, "SuccessfulCreate", f"Created job {job['metadata']['name']}", first=at,
          component=CRONJOB_CONTROLLER)
