@@ -53,7 +53,10 @@ class FakeKubectl:
     marker: Path
 
     def calls(self) -> list[str]:
-        return self.marker.read_text().splitlines() if self.marker.exists() else []
+        """The agent's commands (the layer's own structured reads, marked by `--show-managed-fields=false`,
+        are left out: see commands.secret_values)."""
+        lines = self.marker.read_text().splitlines() if self.marker.exists() else []
+        return [line for line in lines if '"--show-managed-fields=false"' not in line]
 
 
 @pytest.fixture

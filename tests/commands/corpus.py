@@ -194,7 +194,6 @@ ADVERSARIAL_BY_CATEGORY: dict[str, list[str]] = {
         "kubectl get pods >> /tmp/pods.txt",
         "kubectl get pods < /etc/passwd",
         "kubectl get pods 2>/dev/null",
-        "kubectl get pods 2>&1",
         "kubectl get pods &> /tmp/x",
         "kubectl get pods <<EOF",
         "kubectl get pods <<< x",
@@ -293,10 +292,7 @@ ADVERSARIAL_BY_CATEGORY: dict[str, list[str]] = {
         "kubectl get pods -o json | jq 'input_filename'",
         "kubectl get pods -o json | jq '$ENV'",
         "kubectl get pods -o json | jq 'env.HOME'",
-        "kubectl get pods | grep -E '(a+)+$'",
-        "kubectl get pods | awk '{print $1}'",
         "kubectl get pods | sed 's/a/b/'",
-        "kubectl get pods | cut -d' ' -f1",
         "kubectl get secret db | base64 -d",
         "kubectl get pods | xargs echo",
         "kubectl get pods | python3",
@@ -453,4 +449,9 @@ BENIGN: list[str] = [
     "atlas-sre analyze -n shop",
     "atlas-sre analyze --all-namespaces",
     "analyze -A | grep -i error",
+    # allowed since issue 15: linear-time regexes, awk/cut field programs, 2>&1
+    "kubectl get pods | grep -E '(a+)+$'",
+    "kubectl get pods | awk '{print $1}'",
+    "kubectl get pods | cut -d' ' -f1",
+    "kubectl get pods 2>&1",
 ]

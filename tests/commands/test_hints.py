@@ -26,9 +26,11 @@ from atlas_sre.commands.policy import Pipeline, Refusal, check_command_line
     ("curl http://reviews.shop:9080", ["`curl` is not allowed", "`analyze -A`"]),
     ("wget http://reviews.shop:9080", ["`wget` is not allowed"]),
     ("kubectl get pods -n shop | xargs kubectl exec curl",
-     ["after `|` only grep, head, tail, wc, sort, uniq, jq may run", "`kubectl exec` is not allowed"]),
-    ("kubectl get pods -n shop | sh", ["after `|` only grep, head, tail, wc, sort, uniq, jq may run"]),
-    ("kubectl get pods | awk '{print $1}'", ["after `|` only grep"]),
+     ["after `|` only grep, head, tail, wc, sort, uniq, jq, awk (print only), cut may run",
+      "`kubectl exec` is not allowed"]),
+    ("kubectl get pods -n shop | sh",
+     ["after `|` only grep, head, tail, wc, sort, uniq, jq, awk (print only), cut may run"]),
+    ("kubectl get pods | sed 's/a/b/'", ["after `|` only grep"]),
     ("kubectl delete pod web-1 -n shop", ["this investigation is read-only", "`kubectl delete`"]),
 ])
 def test_refusals_say_what_to_run_instead(line: str, fragments: list[str]) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import derive_state, events_for, get, make_spec, namespace, of_kind
 from kubectl_env import KUBECTL, run_kubectl
 
 from atlas_sre.scenarios.serving import build_state
@@ -17,6 +16,7 @@ from atlas_sre.sim.api.serve import SimServer
 from atlas_sre.sim.clock import parse_time
 from atlas_sre.sim.images import ExitBehaviour, ImageBehaviour
 from atlas_sre.sim.workloads.cron import CronError, Schedule
+from conftest import derive_state, events_for, get, make_spec, namespace, of_kind
 
 OK, HANG = "example.io/ok:1", "example.io/hang:1"
 REGISTRY = {OK: ImageBehaviour(exit=ExitBehaviour(code=0, afterSeconds=30)), HANG: ImageBehaviour(hang=True)}

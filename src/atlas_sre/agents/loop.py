@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from atlas_sre.agents.exceptions import FormatError, InterruptAgentFlow, LimitsExceeded, Refused, Submitted
+from atlas_sre.agents.fences import fence_for, neutralise_markers
 from atlas_sre.agents.parsing import parse_action
 from atlas_sre.agents.prompting import render
 from atlas_sre.agents.trajectory import Step, Trajectory
@@ -207,15 +208,21 @@ class InvestigationLoop:
         if result.refused:
             step.kind = "refused"
             raise Refused(render("refused_command", observation=observation.strip()))
-        self._add(traj, step, render("observation", exit_code=step.exit_code, lines=step.observation_lines,
-                                     truncated=", truncated" if step.truncated else "",
-                                     output=observation.rstrip("\n")))
+        self._add(traj, step, observation_message(observation, step.exit_code, step.observation_lines, step.truncated))
 
     @staticmethod
     def _add(traj: Trajectory, step: Step, content: str, role: str = "user") -> None:
         message = {"role": role, "content": content}
         traj.messages.append(message)
         step.messages.append(message)
+
+
+def observation_message(observation: str, exit_code: int, lines: int, truncated: bool) -> str:
+    """The message that carries a command's output to the student: exit code and size, then the output in
+    a fence it cannot close and with chat-template markers broken (`fences`), since it is cluster text."""
+    output = neutralise_markers(observation.rstrip("\n"))
+    return render("observation", exit_code=exit_code, lines=lines, truncated=", truncated" if truncated else "",
+                  fence=fence_for(output), output=output)
 
 
 def run_investigation(student: Student, environment: Environment, briefing: Briefing, *,

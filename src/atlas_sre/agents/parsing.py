@@ -15,10 +15,14 @@ from typing import Any
 from atlas_sre.agents.exceptions import FormatError, Submitted
 from atlas_sre.grading.diagnosis import DiagnosisError, parse_diagnosis
 
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
+# A block opens with a whole run of 3+ backticks and closes at the start of the next run of as many:
+# runs are only tried from their start, so a long one is never backtracked through. A model copying
+# our longer observation fences writes ````bash ... ````, and the body may then hold ``` itself.
+_FENCE = re.compile(r"(?<!`)(`{3,})(?!`)[ \t]*([A-Za-z0-9_+-]*)[^\n`]*\n(.*?)(?<!`)\1", re.DOTALL)
 _SHELL_TAGS = frozenset({"bash", "sh", "shell", "console", "zsh", ""})
 _BARE_COMMAND = re.compile(r"^\s*(?:\$\s*)?((?:kubectl|analyze|atlas-sre)\b[^\n]*)$", re.MULTILINE)
 _DIAGNOSIS_HINT = re.compile(r'"(?:entities|propagations)"\s*:')
+MAX_COMMAND_CHARS = 4096
 FORMAT_HELP = (
     "Reply with exactly one read-only command in a ```bash``` block, or submit the final diagnosis "
     "as JSON in a ```json``` block."
@@ -26,7 +30,7 @@ FORMAT_HELP = (
 
 
 def _blocks(text: str) -> list[tuple[str, str]]:
-    return [(m.group(1).lower(), m.group(2).strip()) for m in _FENCE.finditer(text)]
+    return [(m.group(2).lower(), m.group(3).strip()) for m in _FENCE.finditer(text)]
 
 
 def _command_lines(body: str) -> list[str]:
@@ -38,6 +42,14 @@ def _command_lines(body: str) -> list[str]:
         if line and not line.startswith("#"):
             lines.append(line)
     return lines
+
+
+def _bounded(command: str) -> str:
+    """The command, unless it is longer than any real one: it would run, and be printed and traced, whole."""
+    if len(command) > MAX_COMMAND_CHARS:
+        raise FormatError(f"Your command is {len(command)} characters long; keep one command under "
+                          f"{MAX_COMMAND_CHARS} characters.")
+    return command
 
 
 def parse_action(text: str, default_namespace: str | None = None) -> str:
@@ -69,10 +81,10 @@ def parse_action(text: str, default_namespace: str | None = None) -> str:
             what = "no command" if not lines else f"{len(lines)} lines"
             raise FormatError(f"Your ```bash``` block has {what}; put exactly one command line in it "
                               "(use `|` filters on the same line instead of several commands).")
-        return lines[0]
+        return _bounded(lines[0])
     bare = [m.group(1).strip() for m in _BARE_COMMAND.finditer(text)]
     if len(bare) == 1:
-        return bare[0]
+        return _bounded(bare[0])
     raise FormatError(("Your reply has several command lines and no ```bash``` block. " if bare else
                        "Your reply has no command and no diagnosis. ") + FORMAT_HELP)
 

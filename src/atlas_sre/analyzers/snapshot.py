@@ -149,10 +149,12 @@ class Snapshot:
 
     @property
     def observed_at(self) -> datetime | None:
-        """The latest timestamp the objects mention (events, conditions, container starts).
+        """The latest timestamp the objects mention (events, conditions, node heartbeats, container starts).
 
         Used as "now" for durations ("init container running for 40m"), so a snapshot read from a
         cluster served at a fixed instant and one read live both measure against their own clock.
+        Node heartbeats matter: on a quiet cluster the latest other stamp can be an old restart
+        itself, which would make hours-old history look current.
         """
         stamps: list[str] = []
         for ev in self._by_kind.get("Event", []):
@@ -160,7 +162,8 @@ class Snapshot:
         for obj in self.objects:
             st = obj.get("status") if isinstance(obj.get("status"), dict) else {}
             for c in st.get("conditions") or []:
-                stamps += [str(c.get("lastTransitionTime") or ""), str(c.get("lastUpdateTime") or "")]
+                stamps += [str(c.get("lastTransitionTime") or ""), str(c.get("lastUpdateTime") or ""),
+                           str(c.get("lastHeartbeatTime") or "")]
         for pod in self._by_kind.get("Pod", []):
             st = pod.get("status") or {}
             for cs in (st.get("containerStatuses") or []) + (st.get("initContainerStatuses") or []):

@@ -68,6 +68,8 @@ class BenchConfig(BaseModel):
     teacher_size: str | None = Field(default=None, description="TTR throughput profile override")
     escalation_s: float = Field(
         default=2700.0, ge=0, description="time-to-correct cost of a wrong or empty answer (the seed's 45 min)")
+    no_analyzer: bool = Field(
+        default=False, description="agents get no `analyze` tool: what they know beyond the analyzer")
 
     @field_validator("modes", mode="before")
     @classmethod
@@ -130,6 +132,7 @@ class EpisodeTask(BaseModel):
     correction_token_limit: int = 200
     max_steps: int | None = None
     tool_mode: str = "auto"
+    no_analyzer: bool = False
     run_dir: str = "."
     trace_path: str | None = None
 

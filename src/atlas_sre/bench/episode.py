@@ -29,6 +29,7 @@ from atlas_sre.bench.config import (
     TokenUse,
 )
 from atlas_sre.capsules import CapsuleStore
+from atlas_sre.environments import default_tools
 from atlas_sre.protocol.atlas import ATLASInference
 
 _AGENTS: dict[tuple[Any, ...], Any] = {}
@@ -114,9 +115,10 @@ class ProtocolEpisodeRunner(BaseModel):
 
     def _agent(self, task: EpisodeTask) -> Any:
         key = (task.student, task.teacher, task.probe_token_limit, task.correction_token_limit,
-               task.max_steps, task.mode == "capsules", task.tool_mode)
+               task.max_steps, task.mode == "capsules", task.tool_mode, task.no_analyzer)
         if key not in _AGENTS:
-            options: dict[str, Any] = {"baseline_uses_capsules": task.mode == "capsules"}
+            options: dict[str, Any] = {"baseline_uses_capsules": task.mode == "capsules",
+                                       "tools": default_tools(analyzer=not task.no_analyzer)}
             if task.max_steps:
                 options["max_steps"] = task.max_steps
             student = make_student(task.student, max_steps=task.max_steps or LoopConfig().max_steps,

@@ -18,7 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-_FENCE = re.compile(r"```[a-z]*\n(.*?)\n?```", re.DOTALL)
+from atlas_sre.agents.fences import fenced_body
+
 _ALERT_LINE = re.compile(r"^\s*-\s*([A-Z][A-Za-z0-9]+)\s+\((\w+)\)\s*(.*)$")
 _LABEL = re.compile(r"(?<!\S)([a-z_][a-z0-9_]*)=([A-Za-z0-9][A-Za-z0-9._/-]*)")
 
@@ -136,9 +137,14 @@ def parse_alert_lines(text: str) -> list[dict[str, Any]]:
 
 
 def observation_of(content: str) -> str:
-    """The command output inside the loop's observation message (`Exit code: …` + fenced block)."""
-    m = _FENCE.search(content)
-    return m.group(1) if m else content
+    """The command output inside the loop's observation message (`Exit code: …` + fenced block).
+
+    Read with the loop's own fence rule (a run of backticks longer than any inside the output), so
+    output that itself contains ``` is not cut short."""
+    body = fenced_body(content)
+    if body is None:
+        return content
+    return body[:-1] if body.endswith("\n") else body
 
 
 def commands_from_records(records: list[Mapping[str, Any]], label: str) -> list[CommandRecord]:

@@ -83,7 +83,9 @@ def find_decisive(commands: list[CommandRecord], entity: EntityRecord) -> int | 
         return best
     short = entity.name.split("/")[-1]
     named = [i for i, c in enumerate(commands) if usable(c) and short and short in c.observation]
-    return named[0] if named else None
+    # a read of the culprit's own kind that names it beats an earlier listing that merely mentions the name
+    own = [i for i in named if command_kind(commands[i].line) == canonical_type(entity.kind)]
+    return (own or named)[0] if named else None
 
 
 def decisive_lines(observation: str, evidence: str, limit: int = 6) -> list[str]:

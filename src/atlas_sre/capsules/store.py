@@ -56,21 +56,50 @@ class CapsuleStore:
     """Capsules in one SQLite file; see the module docstring for the concurrency contract."""
 
     def __init__(
-        self, path: str | Path | None = None, *, busy_timeout_ms: int = 30_000, synchronous: str = "NORMAL"
+        self, path: str | Path | None = None, *, busy_timeout_ms: int = 30_000, synchronous: str = "NORMAL",
+        read_only: bool = False,
     ) -> None:
+        """`read_only`: open an existing file without ever writing (no WAL switch, no migration), so
+        a store on a read-only file or folder can still be listed and searched; writes then fail
+        with sqlite3's "attempt to write a readonly database"."""
         if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise ValueError(f"synchronous must be OFF/NORMAL/FULL/EXTRA, got {synchronous!r}")
         self.path = default_store_path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            self.path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-        )
+        if read_only:
+            if not self.path.is_file():
+                raise sqlite3.OperationalError("unable to open database file (no such file)")
+            self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                         timeout=busy_timeout_ms / 1000, isolation_level=None,
+                                         check_same_thread=False)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                self.path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+            )
         self._conn.row_factory = sqlite3.Row
         self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if read_only:
+            version = self.schema_version()
+            if version > SCHEMA_VERSION:
+                raise SchemaTooNewError(f"{self.path}: schema {version} > supported {SCHEMA_VERSION}")
+            return
         self._enable_wal(busy_timeout_ms / 1000)
         self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
         self._migrate()
+
+    def verify(self) -> None:
+        """Raise `sqlite3.DatabaseError` unless the file is intact (`PRAGMA quick_check`).
+
+        Why: SQLite reports a corrupt page only when a statement touches it, so a write can land in
+        a damaged file and succeed. Commands that write check first, and refuse a damaged store.
+        """
+        with self._lock:
+            rows = [r[0] for r in self._conn.execute("PRAGMA quick_check(1)").fetchall()]
+        if rows != ["ok"]:
+            detail = " ".join("; ".join(map(str, rows)).split())[:120]
+            raise sqlite3.DatabaseError(f"database disk image is malformed ({detail})")
 
     # -- plumbing ---------------------------------------------------------------------------------
     @contextmanager

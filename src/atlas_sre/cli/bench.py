@@ -31,10 +31,15 @@ def bench(
     capsules_from: str | None = typer.Option(None, "--capsules-from", metavar="STORE",
                                              help="Start the run's capsule stores from a copy of STORE "
                                                   "(a library learnt elsewhere; never written)."),
+    no_analyzer: bool = typer.Option(False, "--no-analyzer", help="Every mode without the `analyze` tool "
+                                                                  "(kubectl only; part of the run's identity)."),
+    train_iterations: int = typer.Option(1, "--train-iterations", min=1,
+                                         help="Passes over the training split (with --split)."),
 ) -> None:
     """Benchmark modes side by side over a scenario set; writes results, summary and reports."""
     raise typer.Exit(bench_cli(scenarios, modes, iterations, repeats, split, workers, student, teacher, seed, out,
-                               tool_mode=tool_mode, max_steps=max_steps, capsules_from=capsules_from))
+                               tool_mode=tool_mode, max_steps=max_steps, capsules_from=capsules_from,
+                               no_analyzer=no_analyzer, train_iterations=train_iterations))
 
 
 def report(dirs: list[str] = typer.Argument(..., help="One run folder (rebuild) or two (compare).")) -> None:
@@ -49,7 +54,8 @@ def _err(message: str) -> None:
 def bench_cli(scenarios: list[str] | str | None = None, modes: str | None = None, iterations: int = 1,
               repeats: int = 1, split: str | None = None, workers: int = 0, student: str = "reference:student",
               teacher: str = "reference:teacher", seed: int = 0, out: str = "bench-out", *,
-              tool_mode: str = "auto", max_steps: int | None = None, capsules_from: str | None = None) -> int:
+              tool_mode: str = "auto", max_steps: int | None = None, capsules_from: str | None = None,
+              no_analyzer: bool = False, train_iterations: int = 1) -> int:
     """Run or resume a benchmark into `out`, print the per-mode table; exit code. `workers=0`: auto."""
     from atlas_sre.agents.llm.tools import TOOL_MODES
     from atlas_sre.bench.config import BenchConfig, parse_modes
@@ -65,7 +71,7 @@ def bench_cli(scenarios: list[str] | str | None = None, modes: str | None = None
         cfg = BenchConfig(scenarios=scenarios or ["builtin"], modes=parse_modes(modes) if modes else
                           BenchConfig().modes, iterations=iterations, repeats=repeats, split=split,
                           workers=workers, student=student, teacher=teacher, seed=seed, tool_mode=tool_mode,
-                          max_steps=max_steps,
+                          max_steps=max_steps, no_analyzer=no_analyzer, train_iterations=train_iterations,
                           capsules_from=str(Path(capsules_from).resolve()) if capsules_from else None)
         run = run_bench(cfg, out, progress=sys.stderr.isatty())
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -117,15 +118,37 @@ def cli_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def open_store(path: str | Path | None) -> CapsuleStore:
-    """Open (creating if needed) the store, or raise CliError naming the path and the reason."""
+def _writable(target: Path) -> bool:
+    """Whether the store file (or, for a new one, its nearest existing folder) can be written."""
+    if target.exists():
+        return os.access(target, os.W_OK) and os.access(target.parent, os.W_OK)
+    parent = target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return os.access(parent, os.W_OK)
+
+
+def open_store(path: str | Path | None, *, write: bool = False) -> CapsuleStore:
+    """Open the store checked intact, or raise CliError naming the path and the reason.
+
+    Reads (`write=False`) of a store on a read-only file or folder open it read-only; commands that
+    write open it read-write (creating it if needed) and refuse a read-only or damaged one.
+    """
     from atlas_sre.capsules.admin import CliError
     from atlas_sre.capsules.store import CapsuleStore, SchemaTooNewError, default_store_path
 
     target = default_store_path(path)
+    read_only = not write and target.is_file() and not _writable(target)
+    if write and not _writable(target):
+        raise CliError(f"cannot write capsule store {target}: it is read-only")
+    store = None
     try:
-        return CapsuleStore(target)
+        store = CapsuleStore(target, read_only=read_only)
+        store.verify()
+        return store
     except (OSError, sqlite3.Error, SchemaTooNewError) as exc:
+        if store is not None:
+            store.close()
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CliError(f"cannot open capsule store {target}: {reason}") from None
 
@@ -262,7 +285,7 @@ def import_cli(path: str, store: str | None = None, *, as_json: bool = False) ->
         raise CliError(f"{path} is not valid JSON: {exc.msg} ({where})") from None
     if not isinstance(data, (list, dict)):
         raise CliError(f"{path}: expected a JSON list or object of capsules, got {type(data).__name__}")
-    with open_store(store) as s:
+    with open_store(store, write=True) as s:
         try:
             ids = s.import_json(data)
         except ValidationError as exc:
@@ -312,7 +335,7 @@ def feedback_cli(target: str, success: bool, store: str | None = None, *, as_jso
         raise CliError(str(exc)) from None
     if run is not None:
         return _settle(run, success, store, as_json)
-    with open_store(store) as s:
+    with open_store(store, write=True) as s:
         try:
             found = resolve_id(s, target)
         except CliError:
@@ -344,7 +367,7 @@ def _settle(run: Path, correct: bool, store: str | None, as_json: bool) -> int:
 
     try:
         target = store or load_run(run).get("store")
-        with open_store(target) as s:
+        with open_store(target, write=True) as s:
             data, _ = settle_run(s, run, correct)
             count = s.count()
     except RunError as exc:
@@ -372,7 +395,7 @@ def prune_cli(store: str | None = None, *, config: str | None = None, dry_run: b
     from atlas_sre.capsules.pruning import prune
 
     cfg = load_pruning_config(config)
-    with open_store(store) as s:
+    with open_store(store, write=not dry_run) as s:
         decisions = prune(s, cfg, baseline_rate=baseline_rate, dry_run=dry_run)
     if as_json:
         _emit({"dry_run": dry_run, "config": cfg.model_dump(), "decisions": [d.model_dump(mode="json")

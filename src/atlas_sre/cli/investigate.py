@@ -40,13 +40,14 @@ def investigate_cli(incident: str, scenario: str | None = None, kubeconfig: str 
                     teacher: str = "reference:teacher", no_teach: bool = False, max_steps: int = 20,
                     as_json: bool = False, trace: str | None = None, *, capsules: Any = None,
                     no_capsules: bool = False, learn: bool = False, tool_mode: str = "auto",
-                    out: TextIO | None = None, err: TextIO | None = None) -> int:
+                    no_analyzer: bool = False, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Investigate INCIDENT (empty: the scenario's own summary); return the process exit code.
 
     `capsules`: a capsule store's path (`--capsules`; None: the per-user default store), or
     capsules as `run_full_protocol` takes them. `no_capsules`: apply none. `learn`: consolidate
     the run into the store afterwards (module docstring).
     `tool_mode`: how a chat-model student replies (`agents.llm.tools.TOOL_MODES`; docs/models.md).
+    `no_analyzer`: no `analyze` tool (kubectl only), as `bench --no-analyzer`.
     """
     from atlas_sre.capsules import CapsuleStore, SchemaTooNewError, default_store_path  # `--help` stays fast
 
@@ -73,17 +74,17 @@ def investigate_cli(incident: str, scenario: str | None = None, kubeconfig: str 
             return _error("--learn needs a capsule store (--capsules STORE)", USAGE_ERROR, err)
         return _investigate(incident, scenario, kubeconfig, context, namespace, student, teacher, no_teach,
                             max_steps, as_json, trace, capsules, tool_mode, out, err,
-                            store_path=store_path, learn=learn)
+                            store_path=store_path, learn=learn, no_analyzer=no_analyzer)
 
 
 def _investigate(incident: str, scenario: str | None, kubeconfig: str | None, context: str | None,
                  namespace: str | None, student: str, teacher: str, no_teach: bool, max_steps: int, as_json: bool,
                  trace: str | None, capsules: Any, tool_mode: str, out: TextIO, err: TextIO, *,
-                 store_path: Path | None = None, learn: bool = False) -> int:
+                 store_path: Path | None = None, learn: bool = False, no_analyzer: bool = False) -> int:
     from atlas_sre.agents.factory import make_student
     from atlas_sre.agents.llm.tools import TOOL_MODES
     from atlas_sre.agents.loop import LoopConfig
-    from atlas_sre.environments import ClusterUnavailable
+    from atlas_sre.environments import ClusterUnavailable, default_tools
     from atlas_sre.models.base import ModelError
     from atlas_sre.protocol.atlas import ATLASInference
     from atlas_sre.protocol.learn import learn_from_episode
@@ -105,7 +106,8 @@ def _investigate(incident: str, scenario: str | None, kubeconfig: str | None, co
 
     try:
         agent = make_student(student, max_steps=max_steps, tool_mode=tool_mode)
-        atlas = ATLASInference(agent, teacher, loop_config=LoopConfig(max_steps=max_steps), on_step=on_step)
+        atlas = ATLASInference(agent, teacher, loop_config=LoopConfig(max_steps=max_steps), on_step=on_step,
+                               tools=default_tools(analyzer=not no_analyzer))
     except (ModelError, ValueError) as exc:
         return _error(str(exc), USAGE_ERROR, err)
     try:
@@ -170,8 +172,11 @@ def investigate(
                                   help="How a model student acts: native tool calls (auto: for openai: models, "
                                        "text if the server refuses), fenced text, or JSON-schema-constrained "
                                        "replies (llama.cpp)."),
+    no_analyzer: bool = typer.Option(False, "--no-analyzer", help="No `analyze` tool: kubectl only (the teacher "
+                                                                  "is told, and never asks for it)."),
 ) -> None:
     """Investigate an incident read-only: plan, (teaching), commands, diagnosis."""
     raise typer.Exit(investigate_cli(incident, scenario, kubeconfig, context, namespace, student, teacher,
                                      no_teach, max_steps, as_json, trace, capsules=capsules,
-                                     no_capsules=no_capsules, learn=learn, tool_mode=tool_mode))
+                                     no_capsules=no_capsules, learn=learn, tool_mode=tool_mode,
+                                     no_analyzer=no_analyzer))

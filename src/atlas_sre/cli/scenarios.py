@@ -15,6 +15,14 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def checked_paths(paths: list[str]) -> list[str]:
+    """The arguments, refusing an empty one (`Path("")` is the current directory, never what was meant)."""
+    for p in paths:
+        if not p.strip():
+            fail("empty path argument (name a file, a folder or a built-in scenario)")
+    return paths
+
+
 @scenarios_app.command("list")
 def scenarios_list(
     paths: list[str] | None = typer.Argument(None, help="Files or folders (default: the built-ins)."),
@@ -24,7 +32,10 @@ def scenarios_list(
     from atlas_sre.scenarios.catalog import builtin_paths, expand_paths, summary
     from atlas_sre.scenarios.loader import ScenarioError, load_path
 
-    files = list(expand_paths(paths)) if paths else builtin_paths()
+    try:
+        files = list(expand_paths(checked_paths(paths))) if paths else builtin_paths()
+    except (ScenarioError, OSError) as exc:
+        fail(str(exc))
     rows = []
     for f in files:
         try:
@@ -50,16 +61,19 @@ def scenarios_list(
 def scenarios_validate(
     paths: list[str] = typer.Argument(..., help="Files, folders or built-in names."),
 ) -> None:
-    """Check scenario files; prints `file:line: path: message` for each broken one."""
+    """Check scenario files; prints `file:line: path: message` for each broken one (exit 2), exactly
+    the checks `sim serve` relies on: a file that passes here serves."""
     from atlas_sre.scenarios.catalog import expand_paths
     from atlas_sre.scenarios.loader import ScenarioError, load_path
 
     bad = 0
     total = 0
     try:
-        files = list(expand_paths(paths))
-    except ScenarioError as exc:
+        files = list(expand_paths(checked_paths(paths)))
+    except (ScenarioError, OSError) as exc:
         fail(str(exc))
+    if not files:
+        fail(f"no scenario files (*.yaml) in {', '.join(paths)}")
     for f in files:
         total += 1
         try:
@@ -69,7 +83,7 @@ def scenarios_validate(
             typer.echo(str(exc), err=True)
     typer.echo(f"{total - bad}/{total} valid")
     if bad:
-        raise typer.Exit(1)
+        raise typer.Exit(2)
 
 
 @scenarios_app.command("generate")
@@ -82,6 +96,18 @@ def scenarios_generate(
     out: str = typer.Option(..., "--out", help="Output folder."),
 ) -> None:
     """Generate scenarios: random app x target x arguments, red herrings, controls, two-fault incidents."""
+    import os
+    from pathlib import Path
+
     from atlas_sre.scenarios.generator.generate import generate_cli
+
+    if count < 1:
+        fail(f"--count must be at least 1, got {count}")
+    try:  # before minutes of drawing, not after
+        Path(out).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"cannot create --out {out}: {exc.strerror or exc}")
+    if not os.access(out, os.W_OK):
+        fail(f"cannot write to --out {out}")
 
     raise typer.Exit(generate_cli(count, seed, app_name, fault, scale, out))

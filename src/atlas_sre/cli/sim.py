@@ -17,6 +17,9 @@ def sim_serve(
         "bytes). Default: the wall clock at start, so ages read true."),
 ) -> None:
     """Serve SCENARIO as a read-only Kubernetes API until Ctrl-C; prints `export KUBECONFIG=...`."""
+    if not 0 <= port <= 65535:
+        typer.echo(f"error: --port must be from 0 to 65535 (0: any free port), got {port}", err=True)
+        raise typer.Exit(2)
     from atlas_sre.scenarios.serving import serve_forever_cli
 
     raise typer.Exit(serve_forever_cli(scenario, port, kubeconfig, now))

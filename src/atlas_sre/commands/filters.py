@@ -1,4 +1,4 @@
-"""The filters allowed after a pipe: grep, head, tail, wc, sort, uniq, jq — all in Python.
+"""The filters allowed after a pipe: grep, head, tail, wc, sort, uniq, jq, awk, cut — all in Python.
 
 Why in-process: the coreutils these imitate can read and write files (`sort -o`, `uniq IN OUT`,
 `head FILE`, `tail -f`); here a filter only transforms the previous stage's text, so the only
@@ -14,7 +14,9 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
+from atlas_sre.commands.fields import parse_awk, parse_cut
 from atlas_sre.commands.grep import parse_grep
 from atlas_sre.commands.jq import parse_jq
 from atlas_sre.commands.text import Filter, FilterOutput, FilterUsageError, join_lines, split_lines
@@ -51,6 +53,7 @@ class HeadFilter:
     """`head -n N` (first N lines) / `head -n -N` (all but the last N)."""
 
     argv: tuple[str, ...]
+    linear: ClassVar[bool] = True  # cost bounded by the input: runs in-process
     count: int = 10
 
     def apply(self, text: str) -> FilterOutput:
@@ -64,6 +67,7 @@ class TailFilter:
     """`tail -n N` (last N lines) / `tail -n +N` (from line N on)."""
 
     argv: tuple[str, ...]
+    linear: ClassVar[bool] = True  # cost bounded by the input: runs in-process
     count: int = 10
     from_start: bool = False
 
@@ -101,6 +105,7 @@ class WcFilter:
     """`wc [-l] [-w] [-c]`; one count prints a bare number, several are padded like GNU wc."""
 
     argv: tuple[str, ...]
+    linear: ClassVar[bool] = True  # cost bounded by the input: runs in-process
     fields: tuple[str, ...] = ("l", "w", "c")
 
     def apply(self, text: str) -> FilterOutput:
@@ -123,6 +128,7 @@ class SortFilter:
     """`sort [-r] [-n|-h] [-u] [-k N[,M]] [-t SEP]`; -h knows k/M/G/T suffixes and m (millicores)."""
 
     argv: tuple[str, ...]
+    linear: ClassVar[bool] = True  # cost bounded by the input: runs in-process
     reverse: bool = False
     numeric: bool = False
     human: bool = False
@@ -189,6 +195,7 @@ class UniqFilter:
     """`uniq [-c] [-d] [-u]` over adjacent equal lines (pipe through `sort` first, as usual)."""
 
     argv: tuple[str, ...]
+    linear: ClassVar[bool] = True  # cost bounded by the input: runs in-process
     count: bool = False
     repeated: bool = False
     unique: bool = False
@@ -217,6 +224,8 @@ FILTERS: dict[str, Callable[[list[str]], Filter]] = {
     "sort": parse_sort,
     "uniq": parse_uniq,
     "jq": parse_jq,
+    "awk": parse_awk,
+    "cut": parse_cut,
 }
 FILTER_NAMES = tuple(FILTERS)
 

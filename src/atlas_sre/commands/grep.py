@@ -14,6 +14,7 @@ import getopt
 import re
 from dataclasses import dataclass
 
+from atlas_sre.commands.regex import Regex, RegexError, compile_regex
 from atlas_sre.commands.text import FilterOutput, FilterUsageError, join_lines, split_lines
 
 _SHORT = "ivEFcnwxoe:m:A:B:C:"
@@ -32,7 +33,6 @@ _POSIX_CLASSES = {
     "alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z", "lower": "a-z",
     "space": r"\s", "blank": r" \t", "punct": r"!-/:-@\[-`{-~", "xdigit": "0-9A-Fa-f", "word": r"\w",
 }
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[*+}](?:[^()\\]|\\.)*\)[*+{]")
 MAX_PATTERN_CHARS = 1000
 
 
@@ -103,7 +103,7 @@ class GrepFilter:
     """A compiled grep invocation (see module docstring for the supported subset)."""
 
     argv: tuple[str, ...]
-    regex: re.Pattern[str]
+    regex: Regex
     invert: bool = False
     count: bool = False
     line_numbers: bool = False
@@ -111,6 +111,12 @@ class GrepFilter:
     max_count: int | None = None
     before: int = 0
     after: int = 0
+    word: bool = False
+
+    @property
+    def linear(self) -> bool:
+        """True when matching cannot backtrack (RE2); else the runner bounds it in a child process."""
+        return self.regex.linear
 
     def apply(self, text: str) -> FilterOutput:
         lines = split_lines(text)
@@ -124,8 +130,9 @@ class GrepFilter:
             out = []
             for i in selected:
                 for m in self.regex.finditer(lines[i]):
-                    if m.group(0):
-                        out.append(self._prefix(i, ":") + m.group(0))
+                    found = m.group(1) if self.word else m.group(0)
+                    if found:
+                        out.append(self._prefix(i, ":") + found)
             return FilterOutput(code, join_lines(out))
         return FilterOutput(code, join_lines(self._with_context(lines, selected)))
 
@@ -191,10 +198,11 @@ def parse_grep(argv: list[str]) -> GrepFilter:
         max_count=int(str(flags["-m"])) if "-m" in flags else None,
         before=int(str(flags.get("-B", flags.get("-C", 0)))),
         after=int(str(flags.get("-A", flags.get("-C", 0)))),
+        word="-w" in flags and "-x" not in flags,
     )
 
 
-def _compile(patterns: list[str], flags: dict[str, str | bool]) -> re.Pattern[str]:
+def _compile(patterns: list[str], flags: dict[str, str | bool]) -> Regex:
     parts = []
     for pattern in patterns:
         if len(pattern) > MAX_PATTERN_CHARS:
@@ -202,18 +210,13 @@ def _compile(patterns: list[str], flags: dict[str, str | bool]) -> re.Pattern[st
         if "-F" in flags:
             parts.append(re.escape(pattern))
             continue
-        translated = translate_regex(pattern, extended="-E" in flags)
-        if _NESTED_QUANTIFIER.search(translated):
-            raise FilterUsageError(
-                "grep: nested quantifiers like (a+)+ are refused (catastrophic backtracking)"
-            )
-        parts.append(translated)
+        parts.append(translate_regex(pattern, extended="-E" in flags))
     body = "|".join(f"(?:{p})" for p in parts)
     if "-x" in flags:
         body = f"^(?:{body})$"
     elif "-w" in flags:
-        body = rf"(?<!\w)(?:{body})(?!\w)"
+        body = rf"(?:^|[^\w])({body})(?:[^\w]|$)"  # GNU -w without lookaround, so RE2 can take it
     try:
-        return re.compile(body, re.IGNORECASE if "-i" in flags else 0)
-    except re.error as exc:
-        raise FilterUsageError(f"grep: invalid regular expression: {exc}") from exc
+        return compile_regex(body, ignore_case="-i" in flags)
+    except RegexError as exc:
+        raise FilterUsageError(f"grep: {exc}") from exc

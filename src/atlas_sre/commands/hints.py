@@ -14,7 +14,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-ALLOWED_FILTERS = "grep, head, tail, wc, sort, uniq, jq"
+ALLOWED_FILTERS = "grep, head, tail, wc, sort, uniq, jq, awk (print only), cut"
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ HINTS: tuple[Hint, ...] = (
     _row("caps-placeholder", rf"(?<![\w./=-])({_CAPS_WORDS})(?![\w.-])", _PLACEHOLDER_TEXT, placeholder=True),
     _row("word-placeholder", r"(?<![\w.-])((?:your|my|the)-(?:pod|service|namespace)[\w-]*|pod-name|pod_name"
          r"|service-name|namespace-name|container-name)(?![\w.-])", _PLACEHOLDER_TEXT, placeholder=True),
-    _row("pipe-program", r"\|\s*(xargs|sh|bash|zsh|awk|sed|cut|tr|tee|python3?|perl|while|for)\b",
+    _row("pipe-program", r"\|\s*(xargs|sh|bash|zsh|sed|tr|tee|python3?|perl|while|for)\b",
          f"after `|` only {ALLOWED_FILTERS} may run; to use a name from this output, run the next "
          "command yourself with that name (e.g. `kubectl logs {pod} {ns} --tail=50`)"),
     _row("exec", r"\bkubectl\b[^|]*?\s(exec|attach|cp|debug|run)(?=\s|$)",

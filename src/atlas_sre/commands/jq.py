@@ -14,16 +14,18 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from atlas_sre.commands.jq_eval import (
     COMPARE,
+    MAX_OUTPUT_BYTES,
     NULLARY,
     UNARY,
     JqError,
     Node,
     alternative,
     attempt,
+    check_size,
     index,
     iterate,
     logic,
@@ -262,6 +264,7 @@ class JqFilter:
     raw: bool = False
     compact: bool = False
     sort_keys: bool = False
+    linear: ClassVar[bool] = False  # a jq program can grow its output exponentially: always bounded in a child
 
     def apply(self, text: str) -> FilterOutput:
         out: list[str] = []
@@ -280,6 +283,7 @@ class JqFilter:
         return FilterOutput(0, _lines(out))
 
     def _format(self, value: Any) -> str:
+        check_size(value, MAX_OUTPUT_BYTES)
         if self.raw and isinstance(value, str):
             return value
         if self.compact:

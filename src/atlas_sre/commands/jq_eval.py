@@ -7,17 +7,51 @@ null < false < true < numbers < strings < arrays < objects), and they are tested
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from atlas_sre.commands.regex import RegexError, compile_regex
 
 Node = Callable[[Any], Iterator[Any]]
 
 
 class JqError(Exception):
     """A runtime error, reported like jq's `jq: error (at <stdin>:0): ...` with exit status 5."""
+
+
+MAX_OUTPUT_BYTES = 8_000_000
+
+
+def check_size(value: Any, limit: int) -> None:
+    """Refuse to print a value larger than `limit` bytes, measured without building it.
+
+    Why: `[.,.,.,.,.,.,.,.,.,.] | [.,...] | [.,...]` shares one object a thousand times; Python
+    holds it in kilobytes, but printing it would need gigabytes. Sizes are memoised per object, so
+    the measure costs one visit per distinct object, however often it is shared.
+    """
+    memo: dict[int, int] = {}
+
+    def size(v: Any) -> int:
+        if isinstance(v, (dict, list)):
+            key = id(v)
+            if key not in memo:
+                if isinstance(v, dict):
+                    memo[key] = 2 + sum(len(k) + 4 + size(x) for k, x in v.items())
+                else:
+                    memo[key] = 2 + sum(2 + size(x) for x in v)
+                if memo[key] > limit:
+                    raise JqError(f"output larger than {limit} bytes; select fewer fields "
+                                  "(e.g. .items[].metadata.name)")
+            return memo[key]
+        return len(v) + 2 if isinstance(v, str) else 8
+
+    try:
+        size(value)
+    except RecursionError:
+        raise JqError("value nested too deeply to print") from None
 
 
 def jq_type(v: Any) -> str:
@@ -71,6 +105,7 @@ def iterate(v: Any) -> Iterator[Any]:
 
 def tostring(v: Any) -> str:
     """Strings as-is, everything else as compact JSON (used by interpolation and `join`)."""
+    check_size(v, MAX_OUTPUT_BYTES)
     return v if isinstance(v, str) else json.dumps(v, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -112,6 +147,15 @@ def _unique(v: Any) -> list[Any]:
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _regex(pattern: str) -> Any:
+    """jq's regexes on the shared linear-time engine (RE2 first; see commands.regex)."""
+    try:
+        return compile_regex(pattern)
+    except RegexError as exc:
+        raise JqError(f"{pattern} (at offset 0) cannot be matched, as it is not a valid regex: {exc}") from exc
+
+
 def _has(v: Any, k: Any) -> bool:
     if isinstance(v, dict) and isinstance(k, str):
         return k in v
@@ -147,7 +191,7 @@ NULLARY: dict[str, Callable[[Any], Any]] = {
 }
 UNARY: dict[str, Callable[[Any, Any], Any]] = {
     "has": _has,
-    "test": lambda v, p: re.search(_need(p, str, "test"), _need(v, str, "test")) is not None,
+    "test": lambda v, p: _regex(_need(p, str, "test")).search(_need(v, str, "test")) is not None,
     "contains": _contains,
     "startswith": lambda v, s: _need(v, str, "startswith").startswith(_need(s, str, "startswith")),
     "endswith": lambda v, s: _need(v, str, "endswith").endswith(_need(s, str, "endswith")),

@@ -60,7 +60,7 @@ DENIED_LONG_FLAGS = {
     **dict.fromkeys(("watch", "watch-only", "output-watch-events"),
                     "watches never end; run the command again later instead"),
     "follow": "following logs never ends; use --tail=N or --since=DURATION",
-    **dict.fromkeys(("filename", "kustomize", "recursive"), "it reads local files or URLs"),
+    **dict.fromkeys(("filename", "kustomize"), "it reads local files or URLs"),
     **dict.fromkeys(("log-file", "log-dir", "profile", "profile-output", "output-directory"),
                     "it writes local files"),
     **dict.fromkeys(("v", "vmodule"), "verbose client logging can print credentials and request bodies"),
@@ -81,6 +81,11 @@ _SAFE_SECRET_OUTPUTS = frozenset({"", "wide", "name"})
 _RAW_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 _RAW_PREFIXES = ("/api", "/apis", "/healthz", "/livez", "/readyz", "/version", "/metrics", "/openapi")
 _RAW_BAD_SEGMENTS = frozenset({"secrets", "proxy", "exec", "attach", "portforward", "eviction", "token", "."})
+
+
+# `-w=false`, `--watch=false`, `--follow=false`: a boolean switched off is just the default.
+_OFF_BOOLEAN = re.compile(r"^(?:-(w)|--(watch|watch-only|output-watch-events|follow))=(?:false|False|FALSE|f|F|0)$")
+MAX_RAW_WATCH_SECONDS = 60
 
 
 class PolicyViolation(Exception):
@@ -111,6 +116,11 @@ def _parse(args: list[str]) -> tuple[list[tuple[int, str]], list[tuple[str, str 
         arg, at = args[i], i
         if arg == "--":
             raise PolicyViolation("`--` is not allowed: it passes a command to exec/run-style verbs")
+        off = _OFF_BOOLEAN.match(arg)
+        if off:
+            flags.append((off.group(1) or off.group(2), "false", at))
+            i += 1
+            continue
         if arg.startswith("--"):
             name, eq, value = arg[2:].partition("=")
             if not name:
@@ -178,8 +188,11 @@ def check_kubectl_args(args: list[str]) -> KubectlCommand:
     for output in outputs:
         if output.endswith("-file") or output == "templatefile":
             raise PolicyViolation(f"`-o {output}` reads a local template file; pass the template inline")
+    if verb != "explain" and any(n in ("recursive", "R") for n, _, _ in flags):
+        raise PolicyViolation(f"`--recursive` is only allowed with `kubectl explain`; with {verb} it reads "
+                              "local directories (-f DIR)")
     for raw in every("raw"):
-        _check_raw(verb, raw)
+        _check_raw(verb, raw, timeouts=every("request-timeout"))
         if len(positionals) > 1:
             raise PolicyViolation("`get --raw PATH` takes no resource arguments")
     if verb == "get" and _names_secrets(positionals[1:]) and (
@@ -214,7 +227,7 @@ def _names_secrets(words: list[str]) -> bool:
     return any(t.split(".", 1)[0].strip().lower() in _SECRET_TYPES for t in types)
 
 
-def _check_raw(verb: str, raw: str) -> None:
+def _check_raw(verb: str, raw: str, timeouts: list[str] | None = None) -> None:
     """`get --raw PATH` is a plain GET: allow API read paths, never secrets, proxies or streams."""
     if verb != "get":
         raise PolicyViolation("--raw is only allowed with `kubectl get --raw /api/...`")
@@ -227,6 +240,33 @@ def _check_raw(verb: str, raw: str) -> None:
     segments = {s.lower() for s in path.split("/")}
     if segments & (_RAW_BAD_SEGMENTS | {".."}):
         raise PolicyViolation(f"--raw {path!r} addresses secrets, a proxy, exec/attach or an odd segment")
-    keys = {k.lower() for k, _ in urllib.parse.parse_qsl(query, keep_blank_values=True)}
-    if keys & {"watch", "follow"}:
-        raise PolicyViolation("--raw with watch/follow streams never ends")
+    params = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    keys = {k.lower() for k, _ in params}
+    if "follow" in keys:
+        raise PolicyViolation("--raw with follow streams never ends; use `kubectl logs --tail=N`")
+    parts = [s for s in path.split("/") if s]
+    watch_path = "watch" in parts[:4] and parts[:1] in (["api"], ["apis"])
+    watch_query = any(k.lower() == "watch" and v.lower() not in ("false", "0") for k, v in params)
+    if watch_path or watch_query:
+        _check_raw_watch(params, timeouts or [])
+
+
+def _seconds(value: str) -> float:
+    """kubectl's --request-timeout value in seconds (`5`, `5s`, `1m`); 0 (no limit) or junk: 0."""
+    m = re.fullmatch(r"(\d{1,6})(ms|s|m|h)?", value.strip())
+    if not m:
+        return 0.0
+    return int(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+
+
+def _check_raw_watch(params: list[tuple[str, str]], timeouts: list[str]) -> None:
+    """A raw watch streams until the server ends it: allowed only with a bounded timeout."""
+    seconds = [v for k, v in params if k == "timeoutSeconds"]
+    if seconds and all(v.isdigit() and 0 < int(v) <= MAX_RAW_WATCH_SECONDS for v in seconds):
+        return
+    if timeouts and not seconds and all(0 < _seconds(t) <= MAX_RAW_WATCH_SECONDS for t in timeouts):
+        return
+    raise PolicyViolation(
+        f"--raw watch paths stream until a timeout: add ?timeoutSeconds=N (1..{MAX_RAW_WATCH_SECONDS}) to the "
+        "path or --request-timeout=Ns; or use `kubectl get` / `kubectl get events` for a snapshot"
+    )

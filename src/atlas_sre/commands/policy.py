@@ -13,6 +13,7 @@ zero-width characters, non-ASCII dashes and control characters are refused with 
 
 from __future__ import annotations
 
+import re
 import shlex
 import string
 import unicodedata
@@ -37,8 +38,8 @@ _UNQUOTED = {
     ";": "`;` (command separator) is not allowed: run one command per step",
     "&": "`&&` and `&` (backgrounding) are not allowed: run one command per step",
     "<": "redirection (`<`, here-docs `<<`) is not allowed: commands read nothing but the cluster",
-    ">": "redirection (`>`, `>>`, `2>`, `2>&1`) is not allowed: output always comes back to you, stderr "
-    "included",
+    ">": "redirection (`>`, `>>`, `2>`) is not allowed: output always comes back to you, stderr included "
+    "(`2>&1` as its own word on the first command is accepted)",
     "`": "command substitution (backticks) is not allowed",
     "(": "subshells and grouping `( )` are not allowed",
     ")": "subshells and grouping `( )` are not allowed",
@@ -50,6 +51,11 @@ _UNQUOTED = {
 }
 _UNQUOTED.update({"?": _UNQUOTED["*"], "[": _UNQUOTED["*"], "]": _UNQUOTED["*"], "}": _UNQUOTED["{"]})
 _ALLOWED_SOURCES = "kubectl (read verbs), analyze / atlas-sre analyze"
+# `2>&1` as a word of its own: stderr joins stdout (a no-op without a pipe; into the filters with one).
+_MERGE_STDERR = re.compile(r"(?:^|(?<=[ ]))2>&1(?=[ ]|$)")
+# An array index inside a word (`.containerStatuses[0].restartCount`): no shell globs it in practice
+# (it would need a file named like the expression), so it is taken literally, as every shell does.
+_INDEX = re.compile(r"\[\d{1,4}\]")
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class Pipeline:
     line: str
     source: KubectlCommand | ToolCommand
     filters: tuple[Filter, ...] = ()
+    merge_stderr: bool = False  # `2>&1` on the source: its stderr flows into the filters, as in a shell
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,11 @@ def _check(line: str, tool_names: Collection[str]) -> Pipeline:
     _check_characters(stripped)
     if not stripped:
         raise PolicyViolation(f"empty command; start with one of: {_ALLOWED_SOURCES}")
-    stages = [_split(segment) for segment in _split_pipeline(stripped)]
+    segments = _split_pipeline(stripped)
+    merge = [_MERGE_STDERR.search(segment) is not None for segment in segments]
+    if any(merge[1:]):
+        raise PolicyViolation("`2>&1` is only allowed on the first command (filters write no stderr to merge)")
+    stages = [_split(_MERGE_STDERR.sub(" ", segment)) for segment in segments]
     if len(stages) - 1 > MAX_FILTERS:
         raise PolicyViolation(f"at most {MAX_FILTERS} filters may follow the command")
     source = _check_source(stages[0], tool_names)
@@ -121,7 +132,7 @@ def _check(line: str, tool_names: Collection[str]) -> Pipeline:
     for argv in stages[1:]:
         _check_program_name(argv[0])
         filters.append(parse_filter(argv))
-    return Pipeline(line=line, source=source, filters=tuple(filters))
+    return Pipeline(line=line, source=source, filters=tuple(filters), merge_stderr=merge[0])
 
 
 def _check_characters(line: str) -> None:
@@ -172,6 +183,10 @@ def _split_pipeline(line: str) -> list[str]:
             )
         elif c == "#" and (i == 0 or line[i - 1] in " |"):
             raise PolicyViolation("comments (`#`) are not supported; remove them")
+        elif c == "[" and i > 0 and line[i - 1] not in " |" and _INDEX.match(line, i):
+            i = _INDEX.match(line, i).end() - 1  # type: ignore[union-attr]
+        elif c == "2" and _MERGE_STDERR.match(line, i) and (i == 0 or line[i - 1] == " "):
+            i += 3
         elif c in _UNQUOTED:
             raise PolicyViolation(_UNQUOTED[c])
         i += 1

@@ -11,6 +11,7 @@ numbers traces need (argv, exit status, duration, byte counts, truncated/refused
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -24,13 +25,14 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
+from atlas_sre.commands.bounded import run_filters
 from atlas_sre.commands.config import CommandConfig
 from atlas_sre.commands.hints import failure_hint
 from atlas_sre.commands.kubectl_policy import KubectlCommand, PolicyViolation, check_kubectl_args
 from atlas_sre.commands.output import join_streams, truncate_output
 from atlas_sre.commands.policy import DEFAULT_TOOL_NAMES, Pipeline, Refusal, ToolCommand, check_command_line
 from atlas_sre.commands.redact import redact
-from atlas_sre.commands.text import FilterOutput
+from atlas_sre.commands.secret_values import LEARN_QUERIES, SecretValues, json_variant
 from atlas_sre.commands.tools import Tool, ToolContext, check_tools
 
 REFUSED_EXIT_CODE = 3
@@ -83,6 +85,8 @@ class CommandRunner:
         self._tools = check_tools(tools)
         self._workdir: str | None = None
         self._cleanup: weakref.finalize | None = None
+        self._secrets = SecretValues()
+        self._learned_at: float | None = None
 
     @property
     def tools(self) -> Mapping[str, Tool]:
@@ -104,25 +108,29 @@ class CommandRunner:
                 observation=f"Refused by the read-only command policy: {decision.message}\n",
             )
         try:
+            secrets = self._learn(decision.source)
             src = self._run_source(decision.source)
         except Exception as exc:  # never let an execution bug escape to the agent loop
+            secrets = self._secrets
             src = _SourceOutput([], 1, stderr=f"error: {type(exc).__name__}: {exc}\n".encode())
-        stdout, n_out = redact(_decode(src.stdout))
-        stderr, n_err = redact(_decode(src.stderr))
+        stdout, n_out = _mask(secrets, _decode(src.stdout))
+        stderr, n_err = _mask(secrets, _decode(src.stderr))
         if src.timed_out:
             stderr += (f"error: timed out after {self.config.timeout_s:g}s and was stopped; narrow the command "
                        "(-n NAMESPACE, -l SELECTOR, --tail=N)\n")
         code, errors = src.exit_code, [stderr]
-        for stage in decision.filters:
-            try:
-                out = stage.apply(stdout)
-            except Exception as exc:
-                out = FilterOutput(2, "", f"{stage.argv[0]}: internal error: {type(exc).__name__}: {exc}\n")
+        if decision.merge_stderr and decision.filters:  # `2>&1 |`: stderr is filtered too, as in a shell
+            stdout, errors = join_streams(stdout, stderr), []
+        if decision.filters:
+            out = run_filters(decision.filters, stdout, self.config.filter_timeout_s,
+                              self.config.max_filter_output_bytes)
             stdout, code = out.stdout, out.exit_code
             errors.append(out.stderr)
         if code != 0 and (hint := _failure_hint(line)):
             errors.append(f"hint: {hint}\n")
-        observation, n_final = redact(join_streams(stdout, *errors))
+        joined = join_streams(stdout, *errors)
+        # Without filters the streams were masked already (masking is idempotent): skip a second pass.
+        observation, n_final = _mask(secrets, joined) if decision.filters else (joined, 0)
         observation, truncated = truncate_output(
             observation, self.config.max_output_bytes, self.config.max_output_lines
         )
@@ -166,6 +174,40 @@ class CommandRunner:
             self._workdir = tempfile.mkdtemp(prefix="atlas-sre-cmd-")
             self._cleanup = weakref.finalize(self, shutil.rmtree, self._workdir, True)
         return self._workdir
+
+    def _learn(self, source: KubectlCommand | ToolCommand) -> SecretValues:
+        """The credential values to mask for this command: the cluster's (re-read after `learn_ttl_s`),
+        plus, for a `get` whose format drops key names, those of the same objects read as JSON."""
+        cfg = self.config
+        if not cfg.learn_secret_values:
+            return self._secrets
+        now = time.monotonic()
+        if self._learned_at is None or now - self._learned_at > cfg.learn_ttl_s:
+            learned = SecretValues()
+            for query in LEARN_QUERIES:
+                self._learn_into(learned, query)
+            self._secrets, self._learned_at = learned, now
+        variant = json_variant(source.args) if isinstance(source, KubectlCommand) and source.verb == "get" else None
+        if variant is None:
+            return self._secrets
+        extra = SecretValues(set(self._secrets.values), set(self._secrets.evidence))
+        self._learn_into(extra, KubectlCommand(
+            args=variant, verb="get", namespace_given=source.namespace_given,
+            all_namespaces=source.all_namespaces, request_timeout_given=source.request_timeout_given,
+        ))
+        return extra
+
+    def _learn_into(self, values: SecretValues, query: KubectlCommand | Sequence[str]) -> None:
+        """One structured read with the layer's credentials; a failure (RBAC, timeout) learns nothing."""
+        command = query if isinstance(query, KubectlCommand) else KubectlCommand(
+            args=tuple(query), verb="get", all_namespaces=True)
+        src = self._run_kubectl(command)
+        if src.exit_code != 0 or src.timed_out:
+            return
+        try:
+            values.learn(json.loads(_decode(src.stdout)))
+        except (ValueError, RecursionError):
+            return
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -224,6 +266,13 @@ class CommandRunner:
             raise PermissionError(exc.reason) from None
         src = self._run_kubectl(command)
         return src.exit_code, _decode(src.stdout), _decode(src.stderr)
+
+
+def _mask(secrets: SecretValues, text: str) -> tuple[str, int]:
+    """Learned values first (they may sit where no pattern can see them), then the shape rules."""
+    text, by_value = secrets.mask(text)
+    text, by_shape = redact(text)
+    return text, by_value + by_shape
 
 
 def _failure_hint(line: str) -> str:

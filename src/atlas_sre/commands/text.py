@@ -1,4 +1,4 @@
-"""The line model shared by the in-process filters (grep, head, tail, wc, sort, uniq, jq).
+"""The line model shared by the in-process filters (grep, head, tail, wc, sort, uniq, jq, awk, cut).
 
 Why this exists: the filters replace a shell pipeline, so they must agree with each other on
 what a "line" is (newline-terminated, like coreutils) and on how a filter reports back

@@ -9,7 +9,7 @@ that does not parse is a 400 with a readable message, never a silent "match ever
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +100,9 @@ def _parse_requirement(part: str) -> Requirement:
     m = _SET_RE.match(text)
     if m:
         key, op, inner = m.groups()
+        if not inner.strip():
+            raise SelectorError("unable to parse requirement: values: Invalid value: []string{}: "
+                                "for 'in', 'notin' operators, values set can't be empty")
         values = tuple(_check_value(key, v.strip()) for v in inner.split(","))
         return Requirement(_check_key(key), op, values)
     m = _CMP_RE.match(text)
@@ -132,7 +135,9 @@ def match_labels(requirements: list[Requirement], obj: Obj) -> bool:
 # --- field selectors -----------------------------------------------------------------------------
 
 # Field selector names that are not a plain dotted path of the object.
-_FIELD_ALIASES: dict[str, str] = {"source": "source.component"}
+_FIELD_ALIASES: dict[str, str] = {"source": "source.component", "spec.host": "spec.nodeName"}
+# Booleans the apiserver renders with fmt.Sprint even when unset.
+_FIELD_DEFAULTS: dict[str, str] = {"spec.hostNetwork": "false", "spec.unschedulable": "false"}
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,7 @@ class FieldRequirement:
     negate: bool = False
 
     def matches(self, obj: Obj) -> bool:
-        actual = field_value(obj, _FIELD_ALIASES.get(self.field, self.field))
+        actual = field_value(obj, _FIELD_ALIASES.get(self.field, self.field)) or _FIELD_DEFAULTS.get(self.field, "")
         return (actual != self.value) if self.negate else (actual == self.value)
 
 
@@ -162,10 +167,6 @@ def field_value(obj: Obj, path: str) -> str:
     return cur if isinstance(cur, str) else str(cur)
 
 
-def _unescape(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text)
-
-
 def _split_unescaped(text: str, sep: str) -> list[str]:
     return re.split(rf"(?<!\\){re.escape(sep)}", text)
 
@@ -173,20 +174,49 @@ def _split_unescaped(text: str, sep: str) -> list[str]:
 _FIELD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_-]*)*$")
 
 
-def parse_field_selector(text: str | None) -> list[FieldRequirement]:
-    """`status.phase=Running,spec.nodeName!=n1` → requirements (`\\,` and `\\=` escape)."""
+def parse_field_selector(text: str | None, supported: Collection[str] | None = None) -> list[FieldRequirement]:
+    """`status.phase=Running,spec.nodeName!=n1` → requirements (`\\,` and `\\=` escape).
+
+    `supported`: the field labels the kind accepts (the apiserver's ConvertFieldLabel); any other
+    is "field label not supported". Without it, any dotted path parses.
+    """
     if not text or not text.strip():
         return []
     out: list[FieldRequirement] = []
     for part in _split_unescaped(text, ","):
-        m = re.match(r"^(.*?)(==|!=|=)(.*)$", part)
-        if not m or not m.group(1).strip():
+        if not part:
+            continue  # `a=b,` : fields.ParseSelector skips empty terms
+        m = re.match(r"^(.*?)(!=|==|=)(.*)$", part)
+        if not m:
             raise SelectorError(f"invalid selector: '{text}'; can't understand '{part}'")
         name, op, value = m.group(1).strip(), m.group(2), m.group(3)
-        if not _FIELD_RE.match(name):
+        value = _unescape_value(value)
+        if supported is not None and name not in supported:
             raise SelectorError(f"field label not supported: {name}")
-        out.append(FieldRequirement(name, _unescape(value), negate=(op == "!=")))
+        if not name or not _FIELD_RE.match(name):
+            raise SelectorError(f"field label not supported: {name}")
+        out.append(FieldRequirement(name, value, negate=(op == "!=")))
     return out
+
+
+def _unescape_value(value: str) -> str:
+    """fields.UnescapeValue: `\\\\`, `\\,` and `\\=` only; a bare `=` (as in `a===b`) is refused."""
+    out, escaped = [], False
+    for ch in value:
+        if escaped:
+            if ch not in "\\,=":
+                raise SelectorError(f"invalid field selector: invalid escape sequence: \\{ch}")
+            out.append(ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch in ",=":
+            raise SelectorError(f"invalid field selector: unescaped character in value: {ch}")
+        else:
+            out.append(ch)
+    if escaped:
+        raise SelectorError("invalid field selector: invalid escape sequence: \\")
+    return "".join(out)
 
 
 def match_fields(requirements: list[FieldRequirement], obj: Obj) -> bool:
@@ -194,10 +224,11 @@ def match_fields(requirements: list[FieldRequirement], obj: Obj) -> bool:
     return all(r.matches(obj) for r in requirements)
 
 
-def compile_selectors(label: str | None, fields: str | None) -> Callable[[Obj], bool]:
-    """One predicate for both selectors; raises SelectorError on either."""
+def compile_selectors(label: str | None, fields: str | None,
+                      field_labels: Collection[str] | None = None) -> Callable[[Obj], bool]:
+    """One predicate for both selectors; raises SelectorError on either (`field_labels`: as parse_field_selector)."""
     labels = parse_label_selector(label)
-    field_reqs = parse_field_selector(fields)
+    field_reqs = parse_field_selector(fields, field_labels)
     if not labels and not field_reqs:
         return lambda _obj: True
     return lambda obj: match_labels(labels, obj) and match_fields(field_reqs, obj)

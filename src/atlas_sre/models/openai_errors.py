@@ -1,14 +1,15 @@
-"""Turn the SDK's exceptions into one sentence a user can act on.
+"""Turn transport failures and error bodies into one sentence a user can act on.
 
-The SDK's own messages are dumps ("Error code: 401 - {'error': {...}}") or wrappers ("Connection
-error.") whose real cause sits three exceptions deep; these helpers find the cause and say it plainly.
+A network failure's real cause often sits a few exceptions deep, and an error body is JSON in one of
+several shapes (or HTML); these helpers find the cause or the server's own words and say them plainly.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import socket
 import ssl
-from typing import Any
 
 from atlas_sre.models.text import one_line
 
@@ -27,6 +28,8 @@ def explain_unreachable(exc: BaseException) -> str:
     """Why a connection failed, in a few words: refused, unknown host, TLS, reset, or the root message."""
     chain = _causes(exc)
     for cause in chain:
+        if isinstance(cause, (http.client.RemoteDisconnected, http.client.IncompleteRead)):
+            return "the server closed the connection without a complete answer"
         if isinstance(cause, ConnectionRefusedError):
             return "connection refused"
         if isinstance(cause, socket.gaierror):
@@ -53,28 +56,27 @@ def explain_unreachable(exc: BaseException) -> str:
     return detail if detail.lower() != "connection error." else "connection error"
 
 
-def server_message(exc: Any) -> str:
+def server_message(body: bytes) -> str:
     """The server's own explanation from an error body: OpenAI's {"error": {"message"}}, FastAPI's
-    {"detail"}, a bare {"message"}, or plain text."""
-    body = getattr(exc, "body", None)
+    {"detail"}, a bare {"message"}, or plain text (one line, clipped)."""
+    text = body.decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return one_line(text, 200)
     candidates: list[object] = []
-    if isinstance(body, dict):
-        err = body.get("error")
+    if isinstance(parsed, dict):
+        err = parsed.get("error")
         if isinstance(err, dict):
             candidates.append(err.get("message"))
-        candidates += [err, body.get("message"), body.get("detail")]
-    elif body is not None:
-        candidates.append(body)
+        candidates += [err, parsed.get("message"), parsed.get("detail")]
+    else:
+        candidates.append(parsed)
     for c in candidates:
         if isinstance(c, str) and c.strip():
             return one_line(c, 200)
         if c not in (None, "") and not isinstance(c, dict):
             return one_line(str(c), 200)
-    response = getattr(exc, "response", None)
-    try:
-        text = response.text if response is not None else ""
-    except Exception:  # a streamed or closed body: there is nothing more to say
-        text = ""
     return one_line(text, 200)
 
 

@@ -56,6 +56,28 @@ def estimate_tokens(text: str) -> int:
     return max(len(text.split()), math.ceil(len(text) / 4))
 
 
+MAX_CHARS_PER_TOKEN = 32
+"""No tokenizer's tokens average more characters than this (long runs of spaces or dashes are the
+longest; English and code average about four). A reply longer than `max_tokens` times this was not
+generated within `max_tokens`, and a count below `len(text) / this` is not a count of `text`."""
+
+
+def cap_reply_text(text: str, max_tokens: int) -> tuple[str, bool]:
+    """Cut a reply to what `max_tokens` tokens can hold (`MAX_CHARS_PER_TOKEN` each); say whether it was cut.
+
+    A server may ignore `max_tokens`; what it sends beyond that must not grow traces and later prompts.
+    """
+    limit = max_tokens * MAX_CHARS_PER_TOKEN
+    return (text, False) if len(text) <= limit else (text[:limit], True)
+
+
+def plausible_count(reported: object, floor: int, ceiling: int) -> int | None:
+    """A token count a server reported, if it is an integer within [floor, ceiling]; else None (count it ourselves)."""
+    if isinstance(reported, bool) or not isinstance(reported, int):
+        return None
+    return reported if floor <= reported <= ceiling else None
+
+
 def estimate_prompt_tokens(messages: Sequence[Message]) -> int:
     """Estimate of a chat prompt: content plus the chat template's framing per message."""
     body = sum(estimate_tokens(m.get("content") or "") + _MESSAGE_OVERHEAD for m in messages)

@@ -85,6 +85,9 @@ class ATLASInference:
         self.certify_score = certify_score
         self.capsule_top_k = capsule_top_k
         self.tools = dict(tools) if tools is not None else default_tools()
+        for agent in (self.student, self.teacher):  # what exists, never what is true: a teacher must
+            if hasattr(agent, "available_tools"):   # not send the student to a tool it does not have
+                agent.available_tools = frozenset(self.tools)
         self.episode: Episode | None = None
 
     # -- the seed's phases --------------------------------------------------------------------------

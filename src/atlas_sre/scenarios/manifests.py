@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from atlas_sre.scenarios.fields import check_fields
+
 Loc = tuple[str | int, ...]
 
 CLUSTER_SCOPED = {
@@ -68,9 +70,16 @@ def check_manifests(manifests: list[dict[str, Any]], prefix: Loc = ()) -> Iterat
         if not kind or not api:
             yield loc, "manifest needs apiVersion and kind"
             continue
+        if not isinstance(kind, str) or not isinstance(api, str):
+            yield loc, "apiVersion and kind must be strings"
+            continue
         md = obj.get("metadata")
         if not isinstance(md, dict) or not md.get("name"):
             yield loc + ("metadata",), f"{kind} has no metadata.name"
+            continue
+        problems = list(check_fields(obj, loc))
+        if problems:  # the checks below assume the shapes checked there
+            yield from problems
             continue
         if kind in CLUSTER_SCOPED and md.get("namespace"):
             yield loc + ("metadata", "namespace"), f"{kind} is cluster-scoped and takes no namespace"

@@ -7,11 +7,13 @@ applied by injectors before the simulator runs, so the engine sees only objects 
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from atlas_sre.grading.truth import GroundTruth
+from atlas_sre.scenarios.limits import MAX_INT, MAX_LIST, MAX_MANIFESTS, MAX_NAME, MAX_RPS, MAX_SPAN_DAYS, YEAR_RANGE
 from atlas_sre.sim.clock import parse_time
 from atlas_sre.sim.images import ImageBehaviour
 
@@ -23,45 +25,86 @@ DEFAULT_CLOCK = {
 }
 
 
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+Short = Annotated[str, Field(max_length=MAX_NAME)]
+Label = Annotated[str, Field(max_length=1024)]
+
+
+def scenario_time(value: str) -> datetime:
+    """An RFC 3339 scenario time within YEAR_RANGE (the simulator adds offsets to every time, so
+    a year 1 or 9999 would overflow), as an aware datetime; ValueError with a short reason."""
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValueError(f"expected an RFC 3339 time like 2026-11-26T08:00:00Z, got {str(value)[:40]!r}")
+    try:
+        parsed = parse_time(value)
+    except ValueError:
+        raise ValueError(f"expected an RFC 3339 time like 2026-11-26T08:00:00Z, got {value!r}") from None
+    if not YEAR_RANGE[0] <= parsed.year <= YEAR_RANGE[1]:
+        raise ValueError(f"year {parsed.year} is outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}")
+    return parsed
+
+
+Time = Annotated[str, Field(max_length=64)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class Metadata(_Model):
-    name: str
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    name: Name
+    labels: dict[Short, Label] = Field(default_factory=dict, max_length=MAX_LIST)
+    annotations: dict[Short, Annotated[str, Field(max_length=65_536)]] = Field(default_factory=dict,
+                                                                               max_length=MAX_LIST)
 
 
 class Alert(BaseModel):
     """A firing alert as the incident reports it (Prometheus-style labels)."""
 
     model_config = ConfigDict(extra="allow")
-    alertname: str
-    severity: str = "warning"
+    alertname: Short
+    severity: Short = "warning"
 
 
 class Incident(_Model):
     """All an agent is told."""
 
-    summary: str
-    alerts: list[Alert] = Field(default_factory=list)
+    summary: Annotated[str, Field(max_length=4096)]
+    alerts: list[Alert] = Field(default_factory=list, max_length=MAX_LIST)
 
 
 class Clock(_Model):
     """Scenario time: when the cluster came up, when the fault landed, when the incident is observed."""
 
-    start: str = DEFAULT_CLOCK["start"]
-    faultAt: str = DEFAULT_CLOCK["faultAt"]
-    observeAt: str = DEFAULT_CLOCK["observeAt"]
+    start: Time = DEFAULT_CLOCK["start"]
+    faultAt: Time = DEFAULT_CLOCK["faultAt"]
+    observeAt: Time = DEFAULT_CLOCK["observeAt"]
+
+    @field_validator("start", "faultAt", "observeAt")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        scenario_time(value)
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> Clock:
+        start, observe = scenario_time(self.start), scenario_time(self.observeAt)
+        if observe < start:
+            raise ValueError(f"observeAt {self.observeAt} is before start {self.start}")
+        if observe - start > timedelta(days=MAX_SPAN_DAYS):
+            raise ValueError(f"start to observeAt spans more than {MAX_SPAN_DAYS} days")
+        fault = scenario_time(self.faultAt)
+        if abs(fault - start) > timedelta(days=MAX_SPAN_DAYS) or abs(observe - fault) > timedelta(days=MAX_SPAN_DAYS):
+            raise ValueError(f"faultAt {self.faultAt} is more than {MAX_SPAN_DAYS} days from start/observeAt")
+        return self
 
 
 class FaultRef(_Model):
     """One injector from the fault catalogue, applied to a target entity with arguments."""
 
-    id: str
-    target: str | None = None
-    args: dict[str, Any] = Field(default_factory=dict)
+    id: Short
+    target: Short | None = None
+    args: dict[Short, Any] = Field(default_factory=dict, max_length=MAX_LIST)
 
 
 class HistoryEntry(_Model):
@@ -70,8 +113,8 @@ class HistoryEntry(_Model):
     merge, lists of named items merge by `name`). A Deployment whose template changed rolls out
     from the previous ReplicaSet (revision 1) to the current one (revision 2) at `at`."""
 
-    target: str  # namespace/Kind/name, as in faults and ground truth (cluster-scoped: Kind/name)
-    at: str  # RFC 3339, scenario time
+    target: Annotated[str, Field(max_length=3 * MAX_NAME)]  # namespace/Kind/name (cluster-scoped: Kind/name)
+    at: Time  # RFC 3339, scenario time
     previous: dict[str, Any] | None = None
 
     @field_validator("target")
@@ -84,21 +127,43 @@ class HistoryEntry(_Model):
     @field_validator("at")
     @classmethod
     def _time(cls, value: str) -> str:
-        parse_time(value)
+        scenario_time(value)
         return value
 
 
+class Entrypoint(_Model):
+    """One source of requests (`spec.traffic.entrypoints[]`, see `sim/mesh/traffic.py`)."""
+
+    gateway: Short | None = None
+    service: Short | None = None
+    source: Short | None = None
+    host: Short | None = None
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    path: Annotated[str, Field(max_length=4096)] | None = None
+    method: Annotated[str, Field(max_length=16)] | None = None
+    headers: dict[Short, Annotated[str, Field(max_length=4096)]] | None = None
+    rps: Annotated[float, Field(ge=0, le=MAX_RPS, allow_inf_nan=False)] | None = None
+    mesh: bool | None = None
+
+
+class Traffic(_Model):
+    """`spec.traffic`: checked here, handed to the simulator as the plain mapping it was."""
+
+    entrypoints: list[Entrypoint] | None = Field(default=None, max_length=MAX_LIST)
+
+
 class ScenarioSpec(_Model):
-    seed: int = 0
+    seed: Annotated[int, Field(ge=0, le=MAX_INT)] = 0
     clock: Clock = Field(default_factory=Clock)
     incident: Incident
-    app: str | None = None
-    manifests: list[dict[str, Any]] = Field(default_factory=list)
-    registry: dict[str, ImageBehaviour] = Field(default_factory=dict)
-    traffic: dict[str, Any] = Field(default_factory=dict)
-    faults: list[FaultRef] = Field(default_factory=list)
+    app: Short | None = None
+    manifests: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_MANIFESTS)
+    registry: dict[Annotated[str, Field(max_length=4096)], ImageBehaviour] = Field(
+        default_factory=dict, max_length=MAX_MANIFESTS)
+    traffic: dict[str, Any] = Field(default_factory=dict)  # checked as `Traffic` by the loader
+    faults: list[FaultRef] = Field(default_factory=list, max_length=MAX_LIST)
     groundTruth: GroundTruth = Field(default_factory=GroundTruth)
-    history: list[HistoryEntry] = Field(default_factory=list)
+    history: list[HistoryEntry] = Field(default_factory=list, max_length=MAX_MANIFESTS)
 
     @model_validator(mode="after")
     def _history_targets(self) -> ScenarioSpec:
@@ -114,7 +179,8 @@ class ScenarioSpec(_Model):
 
 def entity_of(obj: dict[str, Any]) -> str:
     """`namespace/Kind/name` of a manifest (`Kind/name` without a namespace)."""
-    md = obj.get("metadata") or {}
+    md = obj.get("metadata") if isinstance(obj, dict) else None
+    md = md if isinstance(md, dict) else {}  # a malformed manifest is refused later, with its line
     ns = md.get("namespace")
     return f"{ns}/{obj.get('kind')}/{md.get('name')}" if ns else f"{obj.get('kind')}/{md.get('name')}"
 

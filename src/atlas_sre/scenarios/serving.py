@@ -20,8 +20,8 @@ from atlas_sre.kube.namespaces import NON_APP_NAMESPACES
 from atlas_sre.scenarios.catalog import find
 from atlas_sre.scenarios.compile import to_sim_spec
 from atlas_sre.scenarios.loader import load_path
+from atlas_sre.scenarios.model import scenario_time
 from atlas_sre.sim.api.serve import SimServer
-from atlas_sre.sim.clock import parse_time
 from atlas_sre.sim.engine import derive
 
 
@@ -47,13 +47,21 @@ def _say(message: str) -> None:
     sys.stderr.flush()
 
 
+def _now(value: str) -> datetime:
+    """`--now` as an anchor, bounded like every scenario time (a year 9999 anchor would overflow)."""
+    try:
+        return scenario_time(value)
+    except ValueError as exc:
+        raise ValueError(f"--now: {exc}") from None
+
+
 def build_state(scenario: str, now: str | None = None) -> tuple[Any, str | None]:
     """Load a scenario (path or built-in name), anchor its clock, derive the cluster.
 
     Without `now` the clock is anchored to the wall clock and live: served, its ages advance.
     """
     loaded = load_path(find(scenario))
-    anchor = parse_time(now) if now else datetime.now(timezone.utc).replace(microsecond=0)
+    anchor = _now(now) if now else datetime.now(timezone.utc).replace(microsecond=0)
     spec = to_sim_spec(loaded, anchor)
     spec.clock = spec.clock.anchored(anchor, live=not now)  # on the wall clock, time moves on
     return derive(spec), main_namespace(loaded)
@@ -76,9 +84,9 @@ def serve_forever_cli(scenario: str, port: int = 0, kubeconfig: str | None = Non
     stop = threading.Event()
     try:
         sim = SimServer(state, port=port, kubeconfig_path=kubeconfig, namespace=namespace).start()
-    except OSError as exc:
-        _say(f"error: cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}")
-        return 1
+    except (OSError, OverflowError) as exc:
+        _say(f"error: cannot listen on 127.0.0.1:{port}: {getattr(exc, 'strerror', None) or exc}")
+        return 2 if isinstance(exc, OverflowError) else 1
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         print(f"export KUBECONFIG={shlex.quote(str(sim.kubeconfig_path))}", flush=True)

@@ -7,9 +7,24 @@ is a change to manifests or to this behaviour, never a scripted symptom.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Bounds on every number and list the engine computes with: a scenario is untrusted data, and a
+# NaN latency, a 1e308 leak rate or a port of 99999 must be refused when the file is read, not
+# crash the derivation (scenarios/limits.py states the scenario-wide caps; docs: "Limits").
+Port = Annotated[int, Field(ge=1, le=65535)]
+MemoryMi = Annotated[int, Field(ge=0, le=16 * 1024 * 1024)]  # 16 TiB
+CpuMilli = Annotated[int, Field(ge=0, le=1_000_000)]  # 1,000 cores
+Rate = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+Millis = Annotated[float, Field(ge=0, le=3_600_000, allow_inf_nan=False)]  # one hour
+Seconds = Annotated[float, Field(ge=0, le=30 * 24 * 3600, allow_inf_nan=False)]  # thirty days
+ExitCode = Annotated[int, Field(ge=0, le=255)]
+HttpStatus = Annotated[int, Field(ge=100, le=599)]
+Text = Annotated[str, Field(max_length=65_536)]
+Short = Annotated[str, Field(max_length=4096)]
+MAX_ITEMS = 1_000
 
 
 class _Model(BaseModel):
@@ -19,32 +34,32 @@ class _Model(BaseModel):
 class Listen(_Model):
     """A port the process listens on once started."""
 
-    port: int
-    protocol: str = "http"
+    port: Port
+    protocol: Short = "http"
 
 
 class Health(_Model):
     """The path that answers 200 for readiness and liveness checks."""
 
-    path: str = "/health"
-    port: int | None = None  # defaults to the first listen port
+    path: Short = "/health"
+    port: Port | None = None  # defaults to the first listen port
 
 
 class Usage(_Model):
     """Steady resource use of one running container."""
 
-    memoryMi: int = 64
-    cpuMilli: int = 10
-    memoryGrowthMiPerMin: float = 0.0  # a leak: memory rises until the limit kills it
-    cpuMilliPerRps: float | None = None  # CPU per request/second served (None: the mesh default, 0.5)
+    memoryMi: MemoryMi = 64
+    cpuMilli: CpuMilli = 10
+    memoryGrowthMiPerMin: Rate = 0.0  # a leak: memory rises until the limit kills it
+    cpuMilliPerRps: Rate | None = None  # CPU per request/second served (None: the mesh default, 0.5)
 
 
 class Address(_Model):
     """Where the process finds a dependency: an env var, a ConfigMap key it consumes, or a default."""
 
-    env: str | None = None
-    configKey: str | None = None
-    default: str | None = None
+    env: Short | None = None
+    configKey: Short | None = None
+    default: Short | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Address:
@@ -56,12 +71,12 @@ class Address(_Model):
 class Call(_Model):
     """A request this service makes to a dependency for every request it serves."""
 
-    name: str
+    name: Short
     address: Address
-    path: str = "/"
-    method: str = "GET"  # the HTTP method the process sends
-    protocol: str = "http"
-    timeoutMs: int | None = None
+    path: Short = "/"
+    method: Annotated[str, Field(max_length=16)] = "GET"  # the HTTP method the process sends
+    protocol: Short = "http"
+    timeoutMs: Annotated[int, Field(ge=1, le=3_600_000)] | None = None
     required: bool = True  # an optional call degrades the answer instead of failing it
 
 
@@ -71,17 +86,17 @@ class ServedRoute(_Model):
     Unset fields fall back to the image's own `latencyMs` / `calls`.
     """
 
-    path: str = "/"
-    method: str | None = None
-    latencyMs: float | None = None
-    calls: list[Call] | None = None
+    path: Short = "/"
+    method: Annotated[str, Field(max_length=16)] | None = None
+    latencyMs: Millis | None = None
+    calls: list[Call] | None = Field(default=None, max_length=MAX_ITEMS)
 
 
 class DependencyErrorPolicy(_Model):
     """How this service answers its own caller when a required dependency fails."""
 
-    status: int = 503
-    log: str = "ERROR call to {dependency} failed: {status}"
+    status: HttpStatus = 503
+    log: Text = "ERROR call to {dependency} failed: {status}"
 
 
 class Requirement(_Model):
@@ -92,21 +107,21 @@ class Requirement(_Model):
     fails with `status`, writing `log` (a bad database password is found only when it is used).
     """
 
-    env: str
-    equals: str | None = None
-    matches: str | None = None
-    log: str = "FATAL required environment variable {env} is not set"
-    exitCode: int = 1
+    env: Short
+    equals: Text | None = None
+    matches: Short | None = None  # a regex (the scenario loader refuses ones that backtrack exponentially)
+    log: Text = "FATAL required environment variable {env} is not set"
+    exitCode: ExitCode = 1
     onFail: Literal["exit", "request"] = "exit"
-    status: int = 500
+    status: HttpStatus = 500
 
 
 class ExitBehaviour(_Model):
     """A process that ends by itself: init containers, jobs, or a crash unrelated to config."""
 
-    code: int = 0
-    afterSeconds: float = 2.0
-    log: str | None = None
+    code: ExitCode = 0
+    afterSeconds: Seconds = 2.0
+    log: Text | None = None
 
 
 class Episode(_Model):
@@ -115,37 +130,37 @@ class Episode(_Model):
     when above the container's limit. The kubelet restarts it and the new instance runs normally:
     an old restart (`RESTARTS 1 (3h50m ago)`, `lastState.terminated`) on a pod that is fine now."""
 
-    at: str
-    exitCode: int | None = None
-    memoryMi: int | None = None
-    log: str | None = None
+    at: Annotated[str, Field(max_length=64)]  # checked as a scenario time by the scenario loader
+    exitCode: ExitCode | None = None
+    memoryMi: MemoryMi | None = None
+    log: Text | None = None
 
 
 class LogTemplates(_Model):
     """Lines the process writes: at start, per served request, and when it becomes ready."""
 
-    startup: list[str] = Field(default_factory=list)
-    request: str | None = None
-    ready: str | None = None
+    startup: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
+    request: Text | None = None
+    ready: Text | None = None
 
 
 class ImageBehaviour(_Model):
     """Everything the simulator knows about one image tag."""
 
-    entrypoint: list[str] = Field(default_factory=lambda: ["/app/server"])
-    binaries: list[str] = Field(default_factory=list)  # other executables present in the image
-    listen: list[Listen] = Field(default_factory=list)
+    entrypoint: list[Short] = Field(default_factory=lambda: ["/app/server"], max_length=MAX_ITEMS)
+    binaries: list[Short] = Field(default_factory=list, max_length=MAX_ITEMS)  # other executables in the image
+    listen: list[Listen] = Field(default_factory=list, max_length=MAX_ITEMS)
     health: Health | None = None
     usage: Usage = Field(default_factory=Usage)
-    latencyMs: float = 10.0
-    startupSeconds: float = 3.0
-    requires: list[Requirement] = Field(default_factory=list)
-    calls: list[Call] = Field(default_factory=list)
-    routes: list[ServedRoute] = Field(default_factory=list)  # per served path; the first match wins
+    latencyMs: Millis = 10.0
+    startupSeconds: Seconds = 3.0
+    requires: list[Requirement] = Field(default_factory=list, max_length=MAX_ITEMS)
+    calls: list[Call] = Field(default_factory=list, max_length=MAX_ITEMS)
+    routes: list[ServedRoute] = Field(default_factory=list, max_length=MAX_ITEMS)  # per served path; first match wins
     onDependencyError: DependencyErrorPolicy = Field(default_factory=DependencyErrorPolicy)
     exit: ExitBehaviour | None = None  # None: a long-running server
     hang: bool = False  # never becomes ready and never exits (a stuck init container)
-    episodes: list[Episode] = Field(default_factory=list)  # one-off crashes / memory spikes in the past
+    episodes: list[Episode] = Field(default_factory=list, max_length=MAX_ITEMS)  # one-off crashes / spikes in the past
     logs: LogTemplates = Field(default_factory=LogTemplates)
 
     def served(self, path: str, method: str) -> tuple[float, list[Call]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from atlas_sre.agents.fences import clip_block
 from atlas_sre.agents.llm.tools import (
     TOOL_MODES,
     CallLog,
@@ -59,7 +60,7 @@ def compact(messages: list[Message], max_chars: int | None) -> list[Message]:
         m = out[i]
         if m["role"] != "user" or len(m["content"]) <= ELIDED_HEAD_CHARS + 80:
             continue
-        short = m["content"][:ELIDED_HEAD_CHARS].rstrip() + "\n… [older output elided to save context]\n```"
+        short = clip_block(m["content"], ELIDED_HEAD_CHARS, "… [older output elided to save context]")
         total -= len(m["content"]) - len(short)
         m["content"] = short
         if total <= max_chars:

@@ -15,6 +15,7 @@ import re
 from functools import cache
 from typing import Any
 
+from atlas_sre.agents.fences import fence_for
 from atlas_sre.grading.diagnosis import Diagnosis
 from atlas_sre.models.base import Message, ToolCall
 
@@ -106,7 +107,9 @@ def action_schema() -> dict[str, Any]:
 
 
 def _block(tag: str, body: str) -> str:
-    return f"```{tag}\n{body}\n```"
+    """A fenced block the body cannot close (a command may hold ```, e.g. in a grep pattern)."""
+    fence = fence_for(body)
+    return f"{fence}{tag}\n{body}\n{fence}"
 
 
 def _arguments(call: ToolCall) -> dict[str, Any] | None:

@@ -28,6 +28,7 @@ class Phrase(_Data):
     id: str
     phrases: list[str] = Field(min_length=1)
     commands: list[str] = Field(min_length=1)
+    tool: str | None = None  # the commands need this tool besides kubectl (skipped where it is absent)
 
     @field_validator("phrases")
     @classmethod
@@ -104,6 +105,7 @@ class Step(_Data):
     name: str
     text: str
     keys: list[str] = Field(min_length=1)
+    tool: str | None = None  # the check needs this tool (an expert does not ask for one that is absent)
 
 
 class SymptomClass(_Data):

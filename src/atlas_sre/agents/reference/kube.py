@@ -76,8 +76,8 @@ class Command:
             return cls(line, "events", None, ns)
         if verb == "get" and ("yaml" in words or "-oyaml" in words):
             return cls(line, "yaml", subject, ns)
-        if verb == "get" and kind in ("pod", "endpoints", "nodes"):
-            return cls(line, {"pod": "get_pods"}.get(kind, kind), subject, ns)
+        if verb == "get" and kind in ("pod", "endpoints", "nodes", "service"):
+            return cls(line, {"pod": "get_pods", "service": "services"}.get(kind, kind), subject, ns)
         return cls(line, "other", subject, ns)
 
 
@@ -113,3 +113,17 @@ def parse_pods(text: str, default_ns: str) -> list[PodRow]:
         rows.append(PodRow(row.get("NAMESPACE", default_ns), row["NAME"], ready, total, row.get("STATUS", ""),
                            restarts))
     return rows
+
+
+def parse_services(text: str, default_ns: str) -> dict[tuple[str, str], set[int]]:
+    """(namespace, name) → service ports of a `kubectl get services` table (`9080/TCP`, `80:30080/TCP`)."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines or "NAME" not in lines[0] or "PORT(S)" not in lines[0]:
+        return {}
+    header = lines[0].split()
+    out: dict[tuple[str, str], set[int]] = {}
+    for ln in lines[1:]:
+        row = dict(zip(header, ln.split(), strict=False))
+        ports = {int(m) for m in re.findall(r"(?:^|,)(\d+)(?=[:/])", row.get("PORT(S)", ""))}
+        out[(row.get("NAMESPACE", default_ns), row["NAME"])] = ports
+    return out

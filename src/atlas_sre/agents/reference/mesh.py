@@ -135,3 +135,111 @@ def fault_injections(objects: list[dict[str, Any]]) -> list[tuple[str, str]]:
                 out.append((f"{md.get('namespace')}/VirtualService/{md.get('name')}",
                             f"fault.abort httpStatus {abort.get('httpStatus')} for {pct}% of requests"))
     return out
+
+
+# --- routes and gateways against what exists ------------------------------------------------------------
+
+
+def _gateway_ref(ref: str, vs_ns: str) -> tuple[str, str]:
+    """A VirtualService's `gateways:` entry → (namespace, name); `mesh` is not a Gateway object."""
+    ns, _, name = ref.rpartition("/")
+    return (ns or vs_ns, name)
+
+
+def _host_matches(pattern: str, host: str) -> bool:
+    """Istio host matching: exact, `*`, or a `*.suffix` wildcard on either side."""
+    if pattern == "*" or host == "*" or pattern == host:
+        return True
+    return any(wild.startswith("*.") and other.endswith(wild[1:]) for wild, other in ((pattern, host), (host, pattern)))
+
+
+def route_problems(objects: list[dict[str, Any]], services: dict[tuple[str, str], set[int]],
+                   has_workload: Any) -> list[tuple[str, float, str]]:
+    """(entity, confidence, evidence) for routes to a Service or port that does not exist.
+
+    Judged only in namespaces whose Services the student has listed. A route to a missing host whose
+    workload still runs means the Service went away (blame the Service); a host with no workload at
+    all means the route names the wrong host (blame the VirtualService). `has_workload(name, ns)`
+    answers from the pods the student has seen.
+    """
+    listed = {ns for ns, _ in services}
+    out = []
+    for vs in (o for o in objects if o["kind"] == "VirtualService"):
+        md = vs.get("metadata", {})
+        ns, entity = md.get("namespace", ""), f"{md.get('namespace', '')}/VirtualService/{md.get('name')}"
+        spec = vs.get("spec") or {}
+        for proto in ("http", "tcp", "tls"):
+            for block in spec.get(proto) or []:
+                for route in block.get("route") or []:
+                    dest = route.get("destination") or {}
+                    name, host_ns = _split_host(str(dest.get("host", "")), ns)
+                    if not name or host_ns not in listed:
+                        continue
+                    ports = services.get((host_ns, name))
+                    if ports is None:
+                        if has_workload(name, host_ns):
+                            out.append((f"{host_ns}/Service/{name}", 0.88,
+                                        f"{entity} routes to host {name}, but no Service {name} exists in {host_ns} "
+                                        f"while its pods run"))
+                        else:
+                            out.append((entity, 0.88, f"{entity} routes to host {dest.get('host')}: no such Service "
+                                                      f"in {host_ns}"))
+                        continue
+                    number = (dest.get("port") or {}).get("number")
+                    if number and ports and int(number) not in ports:
+                        out.append((entity, 0.88, f"{entity} routes to {name} port {number}, but Service {name} "
+                                                  f"exposes {', '.join(map(str, sorted(ports)))}"))
+    return out
+
+
+def gateway_problems(objects: list[dict[str, Any]], incident_text: str) -> list[tuple[str, float, str]]:
+    """(entity, confidence, evidence) for VirtualServices bound to no existing Gateway, or to one serving none
+    of their hosts. Judged only once a Gateway listing was read. For a host mismatch the side whose hosts
+    the incident does not mention is the one that changed (the users' URL is the host that should work)."""
+    gateways = {(o.get("metadata", {}).get("namespace", ""), o.get("metadata", {}).get("name", "")): o
+                for o in objects if o["kind"] == "Gateway"}
+    if not gateways:
+        return []
+    text = incident_text.lower()
+    out = []
+    for vs in (o for o in objects if o["kind"] == "VirtualService"):
+        md = vs.get("metadata", {})
+        ns, entity = md.get("namespace", ""), f"{md.get('namespace', '')}/VirtualService/{md.get('name')}"
+        spec = vs.get("spec") or {}
+        hosts = [str(h) for h in spec.get("hosts") or []]
+        for ref in (str(g) for g in spec.get("gateways") or [] if g != "mesh"):
+            key = _gateway_ref(ref, ns)
+            gw = gateways.get(key)
+            if gw is None:
+                out.append((entity, 0.88, f"{entity} is bound to gateway {ref}, which does not exist"))
+                continue
+            served = [str(h).split("/")[-1] for s in (gw.get("spec") or {}).get("servers") or []
+                      for h in s.get("hosts") or []]
+            if served and not any(_host_matches(p, h) for p in served for h in hosts):
+                gw_entity = f"{key[0]}/Gateway/{key[1]}"
+                blame_vs = any(h.lower() in text for h in served if h != "*") and \
+                    not any(h.lower() in text for h in hosts)
+                out.append((entity if blame_vs else gw_entity, 0.88,
+                            f"Gateway {key[1]} serves {', '.join(served)} but {entity} (bound to it) serves "
+                            f"{', '.join(hosts)}"))
+    return out
+
+
+def tls_conflicts(objects: list[dict[str, Any]]) -> list[tuple[str, float, str]]:
+    """(entity, confidence, evidence) for DestinationRules that turn TLS off towards a host whose namespace
+    (or the whole mesh, via istio-system) requires STRICT mTLS."""
+    strict = set()
+    for pa in (o for o in objects if o["kind"] == "PeerAuthentication"):
+        md, spec = pa.get("metadata", {}), pa.get("spec") or {}
+        if str((spec.get("mtls") or {}).get("mode", "")).upper() == "STRICT" and not spec.get("selector"):
+            strict.add(md.get("namespace", ""))
+    out = []
+    for dr in (o for o in objects if o["kind"] == "DestinationRule"):
+        md, spec = dr.get("metadata", {}), dr.get("spec") or {}
+        mode = str(((spec.get("trafficPolicy") or {}).get("tls") or {}).get("mode", "")).upper()
+        _, host_ns = _split_host(str(spec.get("host", "")), md.get("namespace", ""))
+        if mode == "DISABLE" and (host_ns in strict or "istio-system" in strict):
+            out.append((f"{md.get('namespace')}/DestinationRule/{md.get('name')}", 0.88,
+                        f"DestinationRule {md.get('name')} sets tls mode DISABLE towards {spec.get('host')}, "
+                        f"where PeerAuthentication requires STRICT mTLS"))
+    return out

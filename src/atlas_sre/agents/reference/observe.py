@@ -20,8 +20,18 @@ from atlas_sre.agents.reference.kube import (
     PodRow,
     owner_by_name,
     parse_pods,
+    parse_services,
 )
-from atlas_sre.agents.reference.mesh import failing, fault_injections, missing_subsets, parse_access_lines, yaml_objects
+from atlas_sre.agents.reference.mesh import (
+    failing,
+    fault_injections,
+    gateway_problems,
+    missing_subsets,
+    parse_access_lines,
+    route_problems,
+    tls_conflicts,
+    yaml_objects,
+)
 
 
 @dataclass
@@ -46,6 +56,7 @@ class Observer:
     candidates: dict[str, Candidate] = field(default_factory=dict)
     objects: dict[str, dict] = field(default_factory=dict)
     chained: set[tuple[str, str]] = field(default_factory=set)
+    services: dict[tuple[str, str], set[int]] = field(default_factory=dict)
     focus_namespaces: frozenset[str] = frozenset()
     off_focus_factor: float = 0.6
     incident_text: str = ""
@@ -120,6 +131,9 @@ class Observer:
             self._read_analyzer(output)
         if cmd.source == "proxy_logs":
             followups += self._read_envoy(output, subject_ns, subject)
+        if cmd.source == "services":
+            self.services.update(parse_services(output, ns))
+            self._cross_check()
         if cmd.source == "yaml":
             followups += self._read_yaml(output)
         for rule in self.rules.rules:
@@ -232,4 +246,16 @@ class Observer:
                          f"{', '.join(map(str, names)) or 'no subsets'}", "yaml:missing-subset")
         for vs, what in fault_injections(known):
             self.propose(vs, "Misconfiguration", 0.75, f"{vs}: {what}", "yaml:fault-injection")
+        self._cross_check()
         return []
+
+    def _cross_check(self) -> None:
+        """Istio objects read so far against what exists: Services and ports, Gateways, mTLS modes."""
+        known = list(self.objects.values())
+        has_workload = lambda name, ns: bool(self.pods_of(name, ns))  # noqa: E731
+        found = [*route_problems(known, self.services, has_workload),
+                 *gateway_problems(known, self.incident_text), *tls_conflicts(known)]
+        for entity, confidence, evidence in found:
+            rule = "yaml:route-target" if "routes to" in evidence else "yaml:gateway" if "ateway" in evidence \
+                else "yaml:tls-conflict"
+            self.propose(entity, "Misconfiguration", confidence, evidence, rule)

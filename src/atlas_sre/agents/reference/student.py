@@ -18,6 +18,7 @@ import re
 from collections import deque
 from collections.abc import Sequence
 
+from atlas_sre.agents.fences import fenced_body
 from atlas_sre.agents.prompting import capsule_block, guidance_block, opening_messages
 from atlas_sre.agents.reference.data import Phrasebook, ReferenceData
 from atlas_sre.agents.reference.kube import SYSTEM_NAMESPACES, PodRow
@@ -30,21 +31,26 @@ HABITS = ("kubectl get pods -A", "kubectl describe pod {pod} -n {pod_ns}", "kube
 HABIT_PLAN = ("List the pods in all namespaces (kubectl get pods -A).", "Describe the most suspicious pod.",
               "Read its logs.", "Report the failing workload as the root cause.")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([^}]+))?\}")
-_FENCED = re.compile(r"```\n(.*)```", re.DOTALL)
 
 
-def phrase_commands(text: str, book: Phrasebook) -> list[str]:
-    """Commands the text's words call for, in the order their phrases first appear (de-duplicated)."""
+def phrase_commands(text: str, book: Phrasebook, tools: frozenset[str] | None = None) -> list[str]:
+    """Commands the text's words call for, in the order their phrases first appear (de-duplicated).
+
+    `tools`: the tools besides kubectl that exist (None = all); an entry needing another is skipped.
+    """
     lowered = text.lower()
     hits: list[tuple[int, int, str]] = []
     for order, entry in enumerate(book.entries):
+        if entry.tool and tools is not None and entry.tool not in tools:
+            continue
         positions = [lowered.find(p) for p in entry.phrases if p in lowered]
         if positions:
             hits.extend((min(positions), order * 10 + i, cmd) for i, cmd in enumerate(entry.commands))
     return list(dict.fromkeys(cmd for _, _, cmd in sorted(hits)))
 
 
-def capsule_plan_lines(capsules: Sequence[CapsuleBrief], book: Phrasebook | None = None) -> list[str]:
+def capsule_plan_lines(capsules: Sequence[CapsuleBrief], book: Phrasebook | None = None,
+                       tools: frozenset[str] | None = None) -> list[str]:
     """The plan's lines for applied capsules: each action step once, and one line for their proofs.
 
     Capsules for one symptom often share steps (run the analyzer first; two steps are the same when
@@ -62,7 +68,9 @@ def capsule_plan_lines(capsules: Sequence[CapsuleBrief], book: Phrasebook | None
             text = step.strip().rstrip(".")
             if not text or any(e.lower() in text.lower() for e in c.evidence if e.strip()):
                 continue
-            calls = tuple(phrase_commands(text, book)) if book else ()
+            calls = tuple(phrase_commands(text, book, tools)) if book else ()
+            if book and not calls and phrase_commands(text, book):
+                continue  # a step only an absent tool can do
             key = calls or text.lower()  # two wordings of "run the analyzer" call for the same command
             if key not in seen:
                 seen.add(key)
@@ -95,22 +103,30 @@ class ReferenceStudent:
         self._pending: str | None = None
         self._read_upto = 0
         self._namespace: str | None = None
+        self.available_tools: frozenset[str] | None = None
+        """Tools besides kubectl (set by the protocol; None = not told): a capsule step or guidance
+        calling for an absent tool is not planned, so no command is spent on a refusal."""
+
+    def _usable(self, command: str) -> bool:
+        tool = command.split(maxsplit=1)[0] if command.strip() else ""
+        return tool == "kubectl" or self.available_tools is None or tool in self.available_tools
 
     # -- planning -----------------------------------------------------------------------------------
 
     def directed_commands(self, capsules: Sequence[CapsuleBrief], guidance: str | None) -> list[str]:
         """Commands from capsule commands and procedures, then from the guidance text."""
         out: list[str] = []
+        tools = self.available_tools
         for c in capsules:
             out += [_capsule_template(cmd) for cmd in c.commands]
-            out += phrase_commands("\n".join(c.procedure), self.data.phrasebook)
-        out += phrase_commands(guidance or "", self.data.phrasebook)
-        return list(dict.fromkeys(out))
+            out += phrase_commands("\n".join(c.procedure), self.data.phrasebook, tools)
+        out += phrase_commands(guidance or "", self.data.phrasebook, tools)
+        return list(dict.fromkeys(cmd for cmd in out if self._usable(cmd)))
 
     def plan(self, incident: Incident, capsules: Sequence[CapsuleBrief] = (),
              guidance: str | None = None) -> PlanResult:
         """The habitual plan, preceded by the procedures it was given (capsules, then guidance)."""
-        lines = capsule_plan_lines(capsules, self.data.phrasebook)
+        lines = capsule_plan_lines(capsules, self.data.phrasebook, self.available_tools)
         directed = self.directed_commands((), guidance)
         if directed:
             shown = [_PLACEHOLDER.sub(lambda m: f"<{m.group(2) or m.group(1)}>", c) for c in directed]
@@ -140,9 +156,9 @@ class ReferenceStudent:
         new = messages[self._read_upto:]
         self._read_upto = len(messages) + 1  # + the reply this call returns
         if self._pending is not None and new and new[-1]["role"] == "user":
-            fenced = _FENCED.search(new[-1]["content"])
-            if fenced:
-                followups = self.observer.read(self._pending, fenced.group(1))
+            fenced = fenced_body(new[-1]["content"])
+            if fenced is not None:
+                followups = self.observer.read(self._pending, fenced)
                 self._urgent.extendleft(reversed([f for f in followups if f not in self._urgent]))
         self._pending = None
         command = self._next_command()

@@ -57,6 +57,14 @@ class ReferenceTeacher:
         self.data = data or ReferenceData.load()
         self.probe_token_limit = probe_token_limit
         self.correction_token_limit = correction_token_limit
+        self.available_tools: frozenset[str] | None = None
+        """Tools the student has besides kubectl (set by the protocol; None = not told, assume all).
+        A step that needs an absent tool (`Step.tool`) is left out of the procedure, as an expert
+        would not send a student to a tool it does not have."""
+
+    def usable(self, step: Step) -> bool:
+        """Whether the student can run this check (its tool exists, or it needs none)."""
+        return step.tool is None or self.available_tools is None or step.tool in self.available_tools
 
     def classify(self, incident: Incident) -> list[SymptomClass]:
         """Best class (and the runner-up scoring at least half as much) by symptom words in the incident."""
@@ -79,7 +87,7 @@ class ReferenceTeacher:
         classes = self.classify(incident)
         steps: list[Step] = []
         for cls in classes:
-            for step in cls.steps:
+            for step in filter(self.usable, cls.steps):
                 if not any(set(step.keys) & set(s.keys) for s in steps):
                     steps.append(step)
         text = plan.lower()  # the plan is what will run: a capsule counts only through the steps it put there

@@ -5,28 +5,47 @@ error); a failing liveness probe makes the kubelet kill a healthy process. The k
 `Unhealthy` events carry the probe result (`HTTP probe failed with statuscode: 404`, `connection
 refused`), which points at the probe's path or port. A few failures while a pod starts are normal,
 so a probe must have failed at least `MIN_FAILURES` times, or the pod must still be unready.
+
+Time matters: failures that stopped long ago on pods Ready since (a past `Unhealthy` warning, e.g. a
+slow start hours ago) are history: a Warning with their age, never an Error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 from atlas_sre.analyzers.base import Check, Finding, Level
 from atlas_sre.analyzers.k8s import by_owner, is_ready, live_pods, name_of, ns_of
-from atlas_sre.analyzers.snapshot import Obj, Snapshot, event_count, event_message
+from atlas_sre.analyzers.snapshot import Obj, Snapshot, event_count, event_message, parse_time
+from atlas_sre.analyzers.workload.crash import RECOVERED_AFTER, ago
 
 NAME = "probes"
 MIN_FAILURES = 3
 _KINDS = (("Liveness", "ATL208"), ("Readiness", "ATL207"), ("Startup", "ATL207"))
 
 
-def _failures(snap: Snapshot, pod: Obj, kind: str) -> tuple[int, str]:
-    evs = [
+def _events(snap: Snapshot, pod: Obj, kind: str) -> list[Obj]:
+    return [
         e
         for e in snap.events_for("Pod", ns_of(pod), name_of(pod))
         if e.get("reason") == "Unhealthy" and event_message(e).startswith(f"{kind} probe failed")
     ]
+
+
+def _failures(snap: Snapshot, pod: Obj, kind: str) -> tuple[int, str]:
+    evs = _events(snap, pod, kind)
     return sum(event_count(e) for e in evs), (event_message(evs[-1]) if evs else "")
+
+
+def _stopped_for(snap: Snapshot, pods: list[Obj], kind: str, now: datetime | None) -> timedelta | None:
+    """How long ago the last failure was, when every pod is Ready and that is past `RECOVERED_AFTER`."""
+    stamps = [parse_time(str(e.get("lastTimestamp") or e.get("eventTime") or "")) for p in pods
+              for e in _events(snap, p, kind)]
+    if not (now and stamps and all(stamps) and all(is_ready(p) for p in pods)):
+        return None
+    age = now - max(t for t in stamps if t)
+    return age if age > RECOVERED_AFTER else None
 
 
 class Probes(Check, name=NAME, codes=("ATL207", "ATL208")):
@@ -54,6 +73,11 @@ class Probes(Check, name=NAME, codes=("ATL207", "ATL208")):
                         f"({count} failures in {name_of(pod)}): {message}"
                     )
                     level = Level.ERROR if unready == len(pods) else Level.WARNING
+                past = _stopped_for(snap, [p for p, _, _ in hits], kind, snap.observed_at)
+                if past is not None:
+                    level = Level.WARNING
+                    text = (f"{kind.lower()} probe failed in {len(hits)} pod(s) ({count} failures in {name_of(pod)}), "
+                            f"last {ago(past)} ago, and the pods have been Ready since; past, not current: {message}")
                 yield self.finding(
                     code,
                     level,

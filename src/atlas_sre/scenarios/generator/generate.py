@@ -20,6 +20,7 @@ from atlas_sre.scenarios.apps import app_names, load_app
 from atlas_sre.scenarios.build import base_parts, implied_truth
 from atlas_sre.scenarios.faults import CATALOGUE, get_fault
 from atlas_sre.scenarios.faults.base import Fault, FaultError
+from atlas_sre.scenarios.generator import hard
 from atlas_sre.scenarios.generator.editions import APPENDED_PER_FAULT, appended, first_edition
 from atlas_sre.scenarios.generator.noise import draw_noise, merge_noise
 from atlas_sre.scenarios.generator.scale import scale_parts
@@ -137,17 +138,28 @@ def _assess(scenario: Scenario, opts: Options, report: Report) -> tuple[list[str
 
 
 def _build(index: int, app: str, faults: list[Fault], opts: Options, rng: random.Random,
-           report: Report) -> Scenario | None:
-    """One draw: skeleton, fault refs, truth, then the gate; None when rejected."""
+           report: Report, hard_kind: str | None = None) -> Scenario | None:
+    """One draw: skeleton, fault refs, truth, then the gate; None when rejected.
+
+    `hard_kind` (see `hard.py`) draws a hard-tier scenario instead: two-hop targets beyond the entry
+    workloads, red herrings in the app's namespace, the `hard` label and a name that says the kind."""
     spec, fault_at = _skeleton(app, opts, rng)
     refs: list[dict[str, Any]] = []
+    avoid: set[str] = set()
+    if hard_kind == "two-hop":
+        avoid = hard.entry_workloads(base_parts(Scenario.model_validate({"metadata": {"name": "x"}, "spec": spec})))
     for f in faults:
-        ref = _draw_fault(f, {**spec, "faults": refs}, rng, {r["target"] for r in refs})
+        ref = _draw_fault(f, {**spec, "faults": refs}, rng, {r["target"] for r in refs} | avoid)
         if ref is None:
             return None
         refs.append(ref)
     spec["faults"] = refs
+    shown = (hard.add_noise(spec, rng, {r["target"] for r in refs})
+             if hard_kind in ("herring", "noisy-control") else [])
     name = scenario_name(app, [(f, r["target"]) for f, r in zip(faults, refs, strict=True)], index)
+    if hard_kind:
+        detail = name.removeprefix(f"{app}-").rsplit("-", 1)[0] if faults else ""
+        name = hard.scenario_name(app, hard_kind, detail, index)
     try:
         scenario = Scenario.model_validate({"metadata": {"name": name}, "spec": spec})
         truth = implied_truth(scenario)
@@ -162,9 +174,12 @@ def _build(index: int, app: str, faults: list[Fault], opts: Options, rng: random
     entry = (load_app(app).traffic.get("entrypoints") or [{}])[0]
     since = _ago(datetime.strptime(spec["clock"]["observeAt"], "%Y-%m-%dT%H:%M:00Z") - fault_at)
     text = (summary(faults, entry, obs, since, rng) if faults
+            else hard.control_summary(app, entry, shown, rng) if shown
             else control_summary(app, load_app(app).namespace, entry, rng))
     scenario.spec.incident.summary = text
     scenario.metadata.labels = labels(app, faults, truth)
+    if hard_kind:  # hard by construction: the answer is not the first Error line
+        scenario.metadata.labels["complexity"] = "hard"
     return scenario
 
 
@@ -211,6 +226,7 @@ def generate(count: int, seed: int, app: str | None = None, fault: str | None = 
                 break
     if not opts.fault and count >= len(first_edition(list(CATALOGUE))):  # a library run: every fault drawn
         out += _appended(len(out), opts, report)
+        out += _hard_tier(len(out), opts, report)
     return out
 
 
@@ -224,6 +240,30 @@ def _appended(done: int, opts: Options, report: Report) -> list[Scenario]:
         for _ in range(APPENDED_PER_FAULT if apps else 0):
             for _attempt in range(MAX_TRIES):
                 scenario = _build(done + len(out) + 1, apps[rng.randrange(len(apps))], [fault], opts, rng, report)
+                if scenario is not None:
+                    out.append(scenario)
+                    report.accepted.append(scenario.metadata.name)
+                    break
+    return out
+
+
+def _hard_tier(done: int, opts: Options, report: Report) -> list[Scenario]:
+    """The hard tier (`hard.py`), appended after every other scenario: each draw has its own rng
+    (`{seed}/hard/{kind}/{i}`), so changing one kind never rewrites another's files."""
+    out: list[Scenario] = []
+    every = sorted(CATALOGUE)
+    for kind, count in hard.PER_KIND.items():
+        for i in range(count):
+            rng = random.Random(f"{opts.seed}/hard/{kind}/{i}")
+            for _attempt in range(MAX_TRIES):
+                ids = (rng.sample(every, 2) if kind == "two-faults" else [] if kind == "noisy-control"
+                       else [rng.choice(list(hard.TWO_HOP_FAULTS))] if kind == "two-hop" else [rng.choice(every)])
+                chosen = [get_fault(i) for i in ids]
+                apps = _common_apps(chosen, opts)
+                if not apps:
+                    continue
+                scenario = _build(done + len(out) + 1, apps[rng.randrange(len(apps))], chosen, opts, rng, report,
+                                  hard_kind=kind)
                 if scenario is not None:
                     out.append(scenario)
                     report.accepted.append(scenario.metadata.name)
@@ -261,7 +301,11 @@ def generate_cli(count: int, seed: int, app: str | None, fault: str | None, scal
     except (FaultError, ValueError, EngineFailure) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    paths = write(scenarios, out)
+    try:
+        paths = write(scenarios, out)
+    except OSError as exc:
+        print(f"error: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     if not report.gated:
         print("warning: simulator engine unavailable; scenarios were not checked by the readiness gate",
               file=sys.stderr)

@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from atlas_sre.sim.api.params import ParamError, int64_param
 from atlas_sre.sim.api.status import TEXT, Response, bad_request
 from atlas_sre.sim.clock import UTC, parse_time
 
 Obj = dict[str, Any]
 DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
+_SINCE_MAX = 10**9 * 30  # ~950 years back: before any log line, inside datetime's range
 
 
 class LogError(ValueError):
@@ -92,14 +94,11 @@ def stream_key(pod: Obj, container: str, previous: bool) -> bool:
 
 
 def _int_param(query: dict[str, str], key: str, minimum: int) -> int | None:
-    raw = query.get(key)
-    if raw in (None, ""):
-        return None
     try:
-        value = int(str(raw))
-    except ValueError:
-        raise LogError(f"{key}: Invalid value: {raw!r}: must be an integer") from None
-    if value < minimum:
+        value = int64_param(query, key)
+    except ParamError as exc:
+        raise LogError(str(exc)) from None
+    if value is not None and value < minimum:
         raise LogError(f"{key}: Invalid value: {value}: must be greater than {minimum - 1}")
     return value
 
@@ -135,8 +134,8 @@ def _render(clock: Any, streams: Streams, namespace: str, pod: Obj, query: dict[
     lines = _stream(streams, namespace, pod["metadata"]["name"], container, use_previous,
                     prefer_current=not _truthy(query.get("previous")))
     since: datetime | None = None
-    if since_seconds is not None:
-        since = clock.now - timedelta(seconds=since_seconds)
+    if since_seconds is not None:  # further back than any date: every line (not an overflow)
+        since = clock.now - timedelta(seconds=min(since_seconds, _SINCE_MAX))
     elif query.get("sinceTime"):
         try:
             since = parse_time(str(query["sinceTime"]))

@@ -20,6 +20,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
+from atlas_sre.sim.api.params import ParamError, int64_param
+
 CONTINUE_VERSION = "meta.k8s.io/v1"
 TOO_OLD = ("The provided continue parameter is too old to display a consistent list result. You can start a new "
            "list without the continue parameter, or use the continue token in this response to retrieve the "
@@ -47,14 +49,10 @@ class Page:
 
 
 def _limit(query: dict[str, str]) -> int:
-    raw = query.get("limit") or ""
-    if not raw:
-        return 0
     try:
-        return max(0, int(raw))
-    except ValueError:
-        raise PageError(400, f'limit: Invalid value: "{raw}": strconv.ParseInt: parsing "{raw}": invalid syntax') \
-            from None
+        return max(0, int64_param(query, "limit") or 0)
+    except ParamError as exc:
+        raise PageError(400, str(exc)) from None
 
 
 def encode_continue(resource_version: str, key: Key, namespaced_scope: bool) -> str:

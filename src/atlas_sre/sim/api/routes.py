@@ -16,6 +16,7 @@ from atlas_sre.kube.selectors import SelectorError, compile_selectors
 from atlas_sre.sim import resources
 from atlas_sre.sim.api import status as st
 from atlas_sre.sim.api.auth import REVIEWS, WHOAMI, review, whoami
+from atlas_sre.sim.api.fields import field_labels
 from atlas_sre.sim.api.logs import render_log
 from atlas_sre.sim.api.openapi import OpenAPI
 from atlas_sre.sim.api.paging import PageError, paginate
@@ -184,7 +185,8 @@ class Router:
         fmt, table_version = negotiate(accept)
         if target.name is None:
             try:
-                keep = compile_selectors(query.get("labelSelector"), query.get("fieldSelector"))
+                keep = compile_selectors(query.get("labelSelector"), query.get("fieldSelector"),
+                                         field_labels(target.rt))
             except SelectorError as exc:
                 return st.bad_request(str(exc))
             picked = [i for i in view.indexes(target.namespace) if keep(view.served[i])]

@@ -15,10 +15,10 @@ served, so the events follow from the request alone:
 - `allowWatchBookmarks=true`: a `BOOKMARK` about every minute and 2 s before the timeout, as the
   cacher schedules them.
 
-The stream ends at `timeoutSeconds` (default 1800 s, the apiserver's `--min-request-timeout`) or
-when the client goes away. With a Table `Accept` (`kubectl get -w`) each event's object is a
-one-row Table; only the first carries `columnDefinitions`, the rest send `null` (the apiserver's
-`NoHeaders` after the first event).
+The stream ends at `timeoutSeconds` (default 1800 s, the apiserver's `--min-request-timeout`; at
+most `limits.MAX_WATCH_SECONDS`) or when the client goes away. With a Table `Accept` (`kubectl get
+-w`) each event's object is a one-row Table; only the first carries `columnDefinitions`, the rest
+send `null` (the apiserver's `NoHeaders` after the first event).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from atlas_sre.sim.api.limits import MAX_WATCH_SECONDS
+from atlas_sre.sim.api.params import ParamError, int64_param
 from atlas_sre.sim.api.status import dumps
 from atlas_sre.sim.resources import ResourceType
 
@@ -67,12 +69,10 @@ class WatchOptions:
     @classmethod
     def parse(cls, query: dict[str, str]) -> WatchOptions:
         """Validate as `validateWatchOptions` does (422 Invalid on ListOptions)."""
-        raw_timeout = query.get("timeoutSeconds") or ""
         try:
-            timeout = float(int(raw_timeout)) if raw_timeout else 0.0
-        except ValueError:
-            raise WatchError(400, "BadRequest", f'timeoutSeconds: Invalid value: "{raw_timeout}": '
-                                                f'strconv.ParseInt: parsing "{raw_timeout}": invalid syntax') from None
+            timeout = float(min(int64_param(query, "timeoutSeconds") or 0, MAX_WATCH_SECONDS))
+        except ParamError as exc:
+            raise WatchError(400, "BadRequest", str(exc)) from None
         send = query.get("sendInitialEvents")
         send_initial = None if send in (None, "") else _truthy(send)
         match = query.get("resourceVersionMatch") or ""
@@ -90,9 +90,12 @@ class WatchOptions:
             listed = problems[0] if len(problems) == 1 else "[" + ", ".join(problems) + "]"
             raise WatchError(422, "Invalid", f'ListOptions.meta.k8s.io "" is invalid: {listed}')
         rv = query.get("resourceVersion") or ""
-        if rv not in ("", "0") and not rv.isdigit():
+        if rv not in ("", "0") and not (rv.isascii() and rv.isdigit()):
             raise WatchError(400, "BadRequest", f'resourceVersion: Invalid value: "{rv}": strconv.ParseUint: '
                                                 f'parsing "{rv}": invalid syntax')
+        if len(rv.lstrip("0")) > 20 or (rv and int(rv) >= 1 << 64):
+            raise WatchError(400, "BadRequest", f'resourceVersion: Invalid value: "{rv}": strconv.ParseUint: '
+                                                f'parsing "{rv}": value out of range')
         return cls(rv, send_initial, _truthy(query.get("allowWatchBookmarks")),
                    timeout if timeout > 0 else DEFAULT_TIMEOUT)
 
