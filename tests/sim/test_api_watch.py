@@ -11,7 +11,6 @@ import http.client
 import json
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -193,7 +192,8 @@ def test_table_watch_sends_one_row_tables_headers_first(sim: SimServer) -> None:
 
 def test_an_open_watch_blocks_nobody_and_ends_when_the_client_leaves(sim: SimServer) -> None:
     url = urlsplit(sim.url)
-    before = {t.ident for t in threading.enumerate()}
+    connections = sim._server.connections  # type: ignore[union-attr]
+    before = connections.watching()
     watcher = socket.create_connection((url.hostname, url.port), timeout=5)
     watcher.sendall(f"GET {url.path}/api/v1/pods?watch=true HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     head = watcher.recv(65536)
@@ -204,13 +204,12 @@ def test_an_open_watch_blocks_nobody_and_ends_when_the_client_leaves(sim: SimSer
     assert json.loads(conn.getresponse().read())["gitVersion"].startswith("v1.32.")
     conn.close()
     assert time.monotonic() - started < 3  # answered beside the open watch (a blocked server never answers)
-    streaming = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
-    assert streaming  # the watch's handler thread
+    assert connections.watching() == before + 1  # the watch is still streaming
     watcher.close()
     deadline = time.monotonic() + 5
-    while any(t.is_alive() for t in streaming) and time.monotonic() < deadline:
+    while connections.watching() > before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(t.is_alive() for t in streaming)
+    assert connections.watching() == before  # the stream ended when its client left
 
 
 def test_stopping_the_server_ends_open_watches() -> None:

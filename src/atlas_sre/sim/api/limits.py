@@ -96,6 +96,11 @@ class Connections:
     def _watching(self) -> int:
         return sum(1 for c in self._conns.values() if c.phase == WATCH)
 
+    def watching(self) -> int:
+        """Open watch streams now (a watch that ended, by timeout or a client that left, is gone)."""
+        with self._lock:
+            return self._watching()
+
 
 def _shut(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):  # already closed by its handler
