@@ -9,7 +9,7 @@ from agent_doubles import FakeEnvironment
 
 from atlas_sre.agents.loop import run_investigation
 from atlas_sre.agents.reference.data import ReferenceData
-from atlas_sre.agents.reference.kube import Command, owner_by_name
+from atlas_sre.agents.reference.kube import Command, duration_s, owner_by_name, parse_pods
 from atlas_sre.agents.reference.observe import Observer
 from atlas_sre.agents.reference.student import ReferenceStudent, phrase_commands
 from atlas_sre.agents.types import Briefing, Incident
@@ -156,6 +156,34 @@ def test_no_evidence_and_nothing_wrong_means_no_fault() -> None:
     traj = run_investigation(ReferenceStudent(), FakeEnvironment({"kubectl get pods -A": healthy}),
                              Briefing(Incident.of("verify that the shop is fine")))
     assert traj.outcome == "submitted" and traj.diagnosis["entities"] == []
+
+
+def test_restart_ages_are_read_and_old_restarts_on_ready_pods_are_history() -> None:
+    table = PODS.replace("0/1     CrashLoopBackOff   28 (3m18s ago)", "1/1     Running            1 (4h28m ago) ")
+    rows = {r.name: r for r in parse_pods(table, "default")}
+    checkout = rows["checkout-gl9qp5649h-qxvxt"]
+    assert (checkout.restarts, checkout.last_restart_s, checkout.status) == (1, 4 * 3600 + 28 * 60, "Running")
+    assert not checkout.abnormal and checkout.recent_restarts == 0
+    crashing = {r.name: r for r in parse_pods(PODS, "default")}["checkout-gl9qp5649h-qxvxt"]
+    assert crashing.last_restart_s == 198 and crashing.abnormal
+    assert duration_s("2d3h") == 2 * 86400 + 3 * 3600 and duration_s("(3m") is None
+
+
+def test_old_noise_without_a_current_symptom_is_answered_no_fault() -> None:
+    """A restart hours ago and an analyzer Warning about past state are history: nothing to blame."""
+    table = PODS.replace("0/1     CrashLoopBackOff   28 (3m18s ago)", "1/1     Running            1 (4h28m ago) ")
+    analyze = ("Warning [ATL202] (Deployment shop/checkout) container checkout last terminated OOMKilled "
+               "(exit code 137) 4h28m ago and has run ready since (1 restart(s) in 1 pod(s)); past, not current.\n")
+    env = FakeEnvironment({"kubectl get pods -A": table, "analyze -A": analyze})
+    traj = run_investigation(ReferenceStudent(), env, Briefing(Incident.of("a restart on checkout overnight; "
+                                                                           "does the shop need attention?"),
+                                                               guidance="Run the analyzer (analyze -A)."))
+    assert "analyze -A" in env.ran and traj.diagnosis["entities"] == []
+    # The same Warning while a pod fails now is weak evidence worth reporting.
+    env = FakeEnvironment({"kubectl get pods -A": PODS, "analyze -A": analyze})
+    traj = run_investigation(ReferenceStudent(), env, Briefing(Incident.of("checkout is down"),
+                                                               guidance="Run the analyzer (analyze -A)."))
+    assert [e["name"] for e in traj.diagnosis["entities"]][:1] == ["shop/Deployment/checkout"]
 
 
 def test_the_agents_room_cannot_reach_scenarios_or_ground_truth() -> None:

@@ -72,6 +72,10 @@ class AnalyzerRules(_Data):
     levels: dict[str, float]
     default_category: str = "Misconfiguration"
     codes: dict[str, AnalyzerCode] = Field(default_factory=dict)
+    # A finding whose message says the state is over (e.g. `past, not current`) describes history:
+    # its confidence is multiplied by `history_factor`, so it never outranks, or stands in for, a cause.
+    history: str | None = None
+    history_factor: float = Field(1.0, ge=0.0, le=1.0)
 
 
 class EnvoyFlag(_Data):

@@ -27,6 +27,14 @@ _UNHEALTHY = ("CrashLoopBackOff", "Error", "OOMKilled", "ImagePullBackOff", "Err
               "Terminating", "Unknown")
 
 
+# A restart older than this, on a pod that is running and ready now, is history, not a current failure:
+# a crash-looping container restarts at least every ~5 minutes (kubelet's back-off cap), and a cluster
+# keeps the events that explain a restart for one hour, so an SRE reads an older one as settled.
+STALE_RESTART_S = 3600.0
+_DURATION_PART = re.compile(r"(\d+)([smhdy])")
+_DURATION_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "y": 365 * 86400}
+
+
 @dataclass
 class PodRow:
     namespace: str
@@ -35,12 +43,36 @@ class PodRow:
     total: int
     status: str
     restarts: int
+    last_restart_s: float | None = None  # from kubectl's `3 (4h28m ago)`; None when not shown
+
+    @property
+    def unhealthy(self) -> bool:
+        return any(self.status.startswith(s) for s in _UNHEALTHY)
+
+    @property
+    def recent_restarts(self) -> int:
+        """Restarts that may still matter: all of them, unless the pod runs ready and the last is stale."""
+        settled = (not self.unhealthy and self.ready == self.total and self.last_restart_s is not None
+                   and self.last_restart_s >= STALE_RESTART_S)
+        return 0 if settled else self.restarts
+
+    @property
+    def abnormal(self) -> bool:
+        """Something is wrong now: a bad status, a container not ready, or a restart that is not history."""
+        return self.unhealthy or self.ready < self.total or self.recent_restarts > 0
 
     @property
     def badness(self) -> tuple[int, int, int]:
-        """Sort key, worst first: unhealthy status, not ready, restarts."""
-        bad = any(self.status.startswith(s) for s in _UNHEALTHY)
-        return (0 if bad else 1, 0 if self.ready < self.total else 1, -self.restarts)
+        """Sort key, worst first: unhealthy status, not ready, recent restarts."""
+        return (0 if self.unhealthy else 1, 0 if self.ready < self.total else 1, -self.recent_restarts)
+
+
+def duration_s(text: str) -> float | None:
+    """kubectl's human duration (`45s`, `4h28m`, `2d3h`) in seconds; None if it is not one."""
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return float(sum(int(n) * _DURATION_S[u] for n, u in parts))
 
 
 @dataclass
@@ -95,6 +127,9 @@ def owner_by_name(namespace: str, pod: str) -> str:
     return f"{namespace}/Pod/{pod}"
 
 
+_LAST_RESTART = re.compile(r" \((\w+) ago\)")
+
+
 def parse_pods(text: str, default_ns: str) -> list[PodRow]:
     """Rows of a `kubectl get pods` table (with or without the NAMESPACE column)."""
     lines = [ln for ln in text.splitlines() if ln.strip()]
@@ -103,7 +138,8 @@ def parse_pods(text: str, default_ns: str) -> list[PodRow]:
     header = lines[0].split()
     rows = []
     for ln in lines[1:]:
-        cells = ln.split()
+        last = _LAST_RESTART.search(ln)  # `1 (4h28m ago)` spans three cells: read it, then drop it
+        cells = _LAST_RESTART.sub("", ln).split()
         row = dict(zip(header, cells, strict=False))
         try:
             ready, total = (int(x) for x in row.get("READY", "0/0").split("/"))
@@ -111,7 +147,7 @@ def parse_pods(text: str, default_ns: str) -> list[PodRow]:
         except ValueError:
             continue
         rows.append(PodRow(row.get("NAMESPACE", default_ns), row["NAME"], ready, total, row.get("STATUS", ""),
-                           restarts))
+                           restarts, duration_s(last.group(1)) if last else None))
     return rows
 
 

@@ -200,6 +200,8 @@ class Observer:
         for m in re.finditer(spec.pattern, output, re.MULTILINE):
             code = spec.codes.get(m["code"])
             confidence = code.confidence if code and code.confidence is not None else spec.levels.get(m["level"], 0)
+            if spec.history and re.search(spec.history, m["message"]):
+                confidence *= spec.history_factor
             if confidence <= 0:
                 continue
             ns, _, name = m["ref"].rpartition("/")

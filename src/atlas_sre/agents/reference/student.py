@@ -236,7 +236,7 @@ class ReferenceStudent:
         if not pods:
             return None
         worst = pods[0]
-        if worst.badness[0] == 0 or worst.ready < worst.total or worst.restarts > 0:
+        if worst.abnormal:
             return worst
         for label in ("pod", "deployment", "service"):
             for name in self._alert_labels(label):
@@ -266,11 +266,14 @@ class ReferenceStudent:
 
     def _diagnosis(self) -> str:
         ranked = self.observer.ranked()
-        roots = [c for c in ranked if c.confidence >= self.report_confidence][:3] or [c for c in ranked[:1]
-                                                                                    if c.confidence >= 0.3]
+        # Weak evidence (a Warning, a risk) or a guess names a cause only when something fails now: an alert
+        # fires or a workload is unhealthy. Without a symptom, "no fault found" is the honest answer.
+        symptom = bool(self.incident.alerts) or bool(self._failing_workloads())
+        roots = [c for c in ranked if c.confidence >= self.report_confidence][:3] or [
+            c for c in ranked[:1] if c.confidence >= 0.3 and symptom]
         entities = [{"name": c.entity, "contributing_factor": True, "reasoning": f"evidence rule {c.rule}",
                      "evidence": c.evidence} for c in roots]
-        if not entities:
+        if not entities and symptom:
             guess = self._guess()
             if guess:
                 entities = [{"name": guess, "contributing_factor": True, "reasoning": "no direct evidence; best guess",
@@ -286,13 +289,18 @@ class ReferenceStudent:
         body = {"entities": entities, "propagations": propagations, "category": category, "summary": summary}
         return "```json\n" + json.dumps(body, indent=1) + "\n```"
 
+    def _failing_workloads(self) -> list[str]:
+        """Workloads failing now, worst first: a pod's bad status, unready container or recent restart, when
+        the workload matters here (not a one-off Job, not another team's namespace)."""
+        owners = (self.observer.owner(row.namespace, row.name) for row in self._app_pods() if row.abnormal)
+        return list(dict.fromkeys(o for o in owners if self.observer.relevance(o) == 1.0))
+
     def _guess(self) -> str | None:
-        """The habit's fallback: the worst pod's workload if anything looks wrong, else the alerting service."""
-        for row in self._app_pods():
-            if row.badness[0] == 0 or row.restarts > 0 or row.ready < row.total:
-                owner = self.observer.owner(row.namespace, row.name)
-                if self.observer.relevance(owner) == 1.0:  # not a one-off Job, not another team's namespace
-                    return owner
+        """The habit's fallback: the worst workload failing now (a restart hours ago on a pod ready since is
+        not a failure), else the alerting service."""
+        failing = self._failing_workloads()
+        if failing:
+            return failing[0]
         services, ns = self._alert_labels("service"), self._namespace
         return f"{ns}/Service/{services[0]}" if services and ns else None
 
