@@ -109,3 +109,12 @@ def pods_of(state: ClusterState, ns: str, prefix: str) -> list[dict[str, Any]]:
 def shop() -> list[dict[str, Any]]:
     """The namespace most tests put their objects in."""
     return [namespace("shop")]
+
+
+@pytest.fixture(scope="module")
+def kubectl(sim: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Real kubectl against the module's `sim` server (each test module defines `sim`), own HOME per module."""
+    from kubectl_env import run_kubectl  # the kubectl helpers stay out of the modules that never run kubectl
+
+    home = tmp_path_factory.mktemp("kube-home")
+    return lambda *args, **kw: run_kubectl(sim.kubeconfig_path, *args, env_home=home, **kw)

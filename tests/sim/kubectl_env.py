@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,15 @@ from atlas_sre.sim.state import ClusterState, LogKey, Usage
 KUBECTL = shutil.which("kubectl")
 ANCHOR = parse_time("2026-01-01T12:00:00Z")
 NS = "shop"
+
+
+Kubectl = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    """kubectl's stdout, after asserting it succeeded (its stderr is the failure message)."""
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def run_kubectl(kubeconfig: str | Path, *args: str, env_home: str | Path, timeout: float = 30,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from atlas_sre.kube.requests import pod_totals
+from atlas_sre.sim.engine import default_stages, derive
+from atlas_sre.sim.state import Change, ClusterState, SimSpec
 from conftest import (
     FAULT,
     deployment,
@@ -14,10 +17,6 @@ from conftest import (
     of_kind,
     pods_of,
 )
-
-from atlas_sre.kube.requests import pod_totals
-from atlas_sre.sim.engine import default_stages, derive
-from atlas_sre.sim.state import Change, ClusterState, SimSpec
 
 MI = 2**20
 TAINT = {"key": "dedicated", "value": "apps", "effect": "NoSchedule"}

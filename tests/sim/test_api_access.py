@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import http.client
 import json
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from kubectl_env import KUBECTL, NS, run_kubectl, sample_state
+from kubectl_env import KUBECTL, NS, Kubectl, sample_state
 
 from atlas_sre.sim.api.serve import SimServer
 
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
-Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 USER = "atlas-sre-agent"
 
 
@@ -25,15 +23,6 @@ def sim() -> Iterator[SimServer]:
     with SimServer(sample_state(), namespace=NS) as server:
         yield server
 
-
-@pytest.fixture(scope="module")
-def kubectl(sim: SimServer, tmp_path_factory: pytest.TempPathFactory) -> Kubectl:
-    home = tmp_path_factory.mktemp("kube-home")
-
-    def run(*args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
-        return run_kubectl(sim.kubeconfig_path, *args, env_home=home, **kw)
-
-    return run
 
 
 def call(sim: SimServer, method: str, path: str, body: bytes | None = None) -> tuple[int, dict[str, str], Any]:

@@ -9,20 +9,18 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from kubectl_env import KUBECTL, NS, run_kubectl, sample_state
+from kubectl_env import KUBECTL, NS, Kubectl, ok, sample_state
 
 from atlas_sre.sim.api.openapi import documents
 from atlas_sre.sim.api.serve import SimServer
 from atlas_sre.sim.resources import RESOURCES
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")]
-Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture(scope="module")
@@ -31,19 +29,6 @@ def sim() -> Iterator[SimServer]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def kubectl(sim: SimServer, tmp_path_factory: pytest.TempPathFactory) -> Kubectl:
-    home = tmp_path_factory.mktemp("kube-home")
-
-    def run(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
-        return run_kubectl(sim.kubeconfig_path, *args, env_home=home, **kw)  # type: ignore[arg-type]
-
-    return run
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def test_explain_a_core_field_prints_the_field_then_the_type_docs(kubectl: Kubectl) -> None:

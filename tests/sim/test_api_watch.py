@@ -10,22 +10,20 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from kubectl_env import KUBECTL, NS, run_kubectl, sample_state
+from kubectl_env import KUBECTL, NS, Kubectl, sample_state
 
 from atlas_sre.sim.api.serve import SimServer
 from atlas_sre.sim.state import ClusterState
 
 kubernetes = pytest.importorskip("kubernetes")
 needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
-Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 PODS = ["web-5d9c7b8f6c-abcde", "web-5d9c7b8f6c-crash", "web-5d9c7b8f6c-pullx"]
 TABLE = ("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,"
          "application/json")
@@ -56,15 +54,6 @@ def sim() -> Iterator[SimServer]:
     with SimServer(cluster(), namespace=NS) as server:
         yield server
 
-
-@pytest.fixture(scope="module")
-def kubectl(sim: SimServer, tmp_path_factory: pytest.TempPathFactory) -> Kubectl:
-    home = tmp_path_factory.mktemp("kube-home")
-
-    def run(*args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
-        return run_kubectl(sim.kubeconfig_path, *args, env_home=home, **kw)
-
-    return run
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import APP_IMAGE, FAULT, OBSERVE, deployment, derive_state, get, make_spec, node, of_kind, server
 from kubectl_env import KUBECTL, run_kubectl
 
 from atlas_sre.sim.api.serve import SimServer
 from atlas_sre.sim.clock import parse_time
 from atlas_sre.sim.state import Change, ClusterState
+from conftest import APP_IMAGE, FAULT, OBSERVE, deployment, derive_state, get, make_spec, node, of_kind, server
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")]
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]

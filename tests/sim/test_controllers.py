@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 import re
 
+from atlas_sre.sim import ids
+from atlas_sre.sim.engine import derive
+from atlas_sre.sim.images import ExitBehaviour, ImageBehaviour, Usage
+from atlas_sre.sim.state import Change
+from atlas_sre.sim.workloads.usage import SYSTEM_CPU_MILLI
 from conftest import (
     APP_IMAGE,
     FAULT,
@@ -20,12 +25,6 @@ from conftest import (
     server,
     service,
 )
-
-from atlas_sre.sim import ids
-from atlas_sre.sim.engine import derive
-from atlas_sre.sim.images import ExitBehaviour, ImageBehaviour, Usage
-from atlas_sre.sim.state import Change
-from atlas_sre.sim.workloads.usage import SYSTEM_CPU_MILLI
 
 SAFE = "[bcdfghjklmnpqrstvwxz2456789]"
 

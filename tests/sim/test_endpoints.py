@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conftest import START, clock, deployment, derive_state, get, make_spec, namespace, of_kind, service
-
 from atlas_sre.sim.objects.meta import stamp
 from atlas_sre.sim.state import ClusterState
 from atlas_sre.sim.workloads.endpoints import reconcile_endpoints
+from conftest import START, clock, deployment, derive_state, get, make_spec, namespace, of_kind, service
 
 SEED = 1
 

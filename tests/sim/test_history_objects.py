@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from atlas_sre.sim.state import Change
 from conftest import (
     APP_IMAGE,
     FAULT,
@@ -16,8 +17,6 @@ from conftest import (
     pods_of,
     service,
 )
-
-from atlas_sre.sim.state import Change
 
 
 def _conditions(obj: dict) -> dict[str, dict]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from atlas_sre.sim.images import ImageBehaviour, Usage
+from atlas_sre.sim.state import Change
 from conftest import (
     APP_IMAGE,
     FAULT,
@@ -17,9 +19,6 @@ from conftest import (
     namespace,
     pods_of,
 )
-
-from atlas_sre.sim.images import ImageBehaviour, Usage
-from atlas_sre.sim.state import Change
 
 SYNC = timedelta(seconds=15)
 FOR = timedelta(minutes=15)

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import derive_state, events_for, get, make_spec, namespace, pods_of
 from kubectl_env import KUBECTL, run_kubectl
 
 from atlas_sre.scenarios.serving import build_state
 from atlas_sre.sim.api.serve import SimServer
 from atlas_sre.sim.clock import parse_time
 from atlas_sre.sim.images import ExitBehaviour, ImageBehaviour
+from conftest import derive_state, events_for, get, make_spec, namespace, pods_of
 
 IMAGE = "example.io/batch:1"
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]

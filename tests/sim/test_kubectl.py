@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from kubectl_env import ANCHOR, KUBECTL, NS, run_kubectl, sample_state
+from kubectl_env import ANCHOR, KUBECTL, NS, Kubectl, ok, run_kubectl, sample_state
 
 from atlas_sre.sim.api.serve import SimServer
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")]
-Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 CRASH, PULL = "web-5d9c7b8f6c-crash", "web-5d9c7b8f6c-pullx"
 
 
@@ -25,19 +23,6 @@ def sim() -> Iterator[SimServer]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def kubectl(sim: SimServer, tmp_path_factory: pytest.TempPathFactory) -> Kubectl:
-    home = tmp_path_factory.mktemp("kube-home")
-
-    def run(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
-        return run_kubectl(sim.kubeconfig_path, *args, env_home=home, **kw)  # type: ignore[arg-type]
-
-    return run
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def test_get_pods_prints_the_server_table(kubectl: Kubectl) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from atlas_sre.sim.state import Change
 from conftest import (
     FAULT,
     deployment,
@@ -16,8 +17,6 @@ from conftest import (
     of_kind,
     pods_of,
 )
-
-from atlas_sre.sim.state import Change
 
 NO_VICTIMS = "No preemption victims found for incoming pod"
 NOT_HELPFUL = "Preemption is not helpful for scheduling"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from atlas_sre.sim.scheduler.filters import fit_error
+from atlas_sre.sim.state import Change
 from conftest import (
     FAULT,
     OBSERVE,
@@ -17,9 +19,6 @@ from conftest import (
     node,
     pods_of,
 )
-
-from atlas_sre.sim.scheduler.filters import fit_error
-from atlas_sre.sim.state import Change
 
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"

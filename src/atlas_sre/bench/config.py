@@ -12,7 +12,7 @@ import os
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MODES: tuple[str, ...] = ("student", "atlas", "atlas+capsules", "capsules")
 """Agent configurations, each run on the same incidents so every result has its control.
@@ -40,6 +40,13 @@ def parse_modes(modes: str | list[str] | tuple[str, ...]) -> list[str]:
     if not wanted:
         raise ValueError(f"no mode given: valid modes are {', '.join(MODES)}")
     return [m for m in MODES if m in wanted]
+
+
+def check_agent_modes(agent: str | None, modes: list[str]) -> None:
+    """An outside agent (`--agent`) is neither taught nor given capsules: only mode `student` is meaningful."""
+    if agent is not None and list(modes) != ["student"]:
+        raise ValueError(f"--agent runs only mode student (an outside agent is neither taught nor given "
+                         f"capsules), got --modes {','.join(modes)}")
 
 
 class BenchConfig(BaseModel):
@@ -70,6 +77,10 @@ class BenchConfig(BaseModel):
         default=2700.0, ge=0, description="time-to-correct cost of a wrong or empty answer (the seed's 45 min)")
     no_analyzer: bool = Field(
         default=False, description="agents get no `analyze` tool: what they know beyond the analyzer")
+    agent: str | None = Field(
+        default=None, description="an outside agent, 'cmd:<template>' with {incident} (bench/external.py); "
+                                  "runs mode student only")
+    agent_timeout_s: float = Field(default=600.0, gt=0, description="per-episode limit of an outside agent")
 
     @field_validator("modes", mode="before")
     @classmethod
@@ -85,6 +96,11 @@ class BenchConfig(BaseModel):
             return value
         raise ValueError(f"--split must be a train fraction such as 0.5 or train:test counts such as 6:6, "
                          f"got {value!r}")
+
+    @model_validator(mode="after")
+    def _outside_agent_modes(self) -> BenchConfig:
+        check_agent_modes(self.agent, self.modes)
+        return self
 
     def identity(self) -> dict[str, Any]:
         """The fields a resumed run must share with the run it continues (not `workers`)."""

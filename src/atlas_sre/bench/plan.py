@@ -124,6 +124,19 @@ def resolve_scenarios(specs: list[str], out_dir: Path) -> list[ScenarioMeta]:
     record = out_dir / "scenarios" / "pinned.json"
     if record.exists():
         return [ScenarioMeta.model_validate(m) for m in json.loads(record.read_text(encoding="utf-8"))]
+    metas = collect_scenarios(specs, out_dir)
+    pinned = [pin_scenario(metas[n], out_dir) for n in sorted(metas)]
+    tmp = record.with_suffix(".tmp")
+    tmp.write_text(json.dumps([m.model_dump() for m in pinned], indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, record)
+    return pinned
+
+
+def collect_scenarios(specs: list[str], out_dir: Path) -> dict[str, ScenarioMeta]:
+    """The scenarios `specs` name, by name, where they are (no pinning); `generated:N` writes under `out_dir`.
+
+    `resolve_scenarios` pins these for a benchmark; the Inspect task (`atlas_sre.inspect`) reads them as they are.
+    """
     paths: list[Path] = []
     for spec in specs:
         if spec in ("builtin", "all"):
@@ -143,11 +156,7 @@ def resolve_scenarios(specs: list[str], out_dir: Path) -> list[ScenarioMeta]:
         metas.setdefault(meta.name, meta)
     if not metas:
         raise ValueError(f"no scenarios found in {', '.join(specs)}")
-    pinned = [pin_scenario(metas[n], out_dir) for n in sorted(metas)]
-    tmp = record.with_suffix(".tmp")
-    tmp.write_text(json.dumps([m.model_dump() for m in pinned], indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, record)
-    return pinned
+    return metas
 
 
 def pin_scenario(meta: ScenarioMeta, out_dir: Path) -> ScenarioMeta:

@@ -81,7 +81,8 @@ def tokens_per_phase(summary: dict[str, Any]) -> bytes:
         bottoms = [b + v for b, v in zip(bottoms, vals, strict=True)]
     ax.set(ylabel="tokens per incident", title="Tokens per role and phase")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    if phases:  # an outside agent's run records no tokens: no bars, nothing to label
+        ax.legend(fontsize=8)
     return _png(fig)
 
 

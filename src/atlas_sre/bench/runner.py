@@ -30,6 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from atlas_sre.bench.config import BenchConfig, EpisodeResult, EpisodeTask, auto_workers
 from atlas_sre.bench.episode import ProtocolEpisodeRunner
 from atlas_sre.bench.executor import Consolidator, EpisodeRunner, make_pool
+from atlas_sre.bench.external import ExternalEpisodeRunner
 from atlas_sre.bench.plan import ACAP_STORE, CONSOLIDATING, TRAIN_STORE, BenchPlan, Stage, plan_bench, resolve_scenarios
 from atlas_sre.bench.report import write_reports
 from atlas_sre.bench.results import ResultLog, StoreFiles, write_json
@@ -222,7 +223,8 @@ def run_bench(
 ) -> BenchRun:
     """Run (or resume) a benchmark into `out` and write its reports.
 
-    `episode_runner` defaults to the real protocol (`ProtocolEpisodeRunner`); `consolidator`
+    `episode_runner` defaults to the real protocol (`ProtocolEpisodeRunner`), or to the outside agent
+    command when `cfg.agent` is set (`ExternalEpisodeRunner`); `consolidator`
     defaults to the runner's own `consolidate` method if it has one, else the capsule room's.
     """
     out = Path(out)
@@ -231,7 +233,8 @@ def run_bench(
     metas = resolve_scenarios(cfg.scenarios, out)
     plan = plan_bench(cfg, metas, out)
     if episode_runner is None:
-        episode_runner = ProtocolEpisodeRunner()
+        episode_runner = (ExternalEpisodeRunner(agent=cfg.agent, timeout_s=cfg.agent_timeout_s) if cfg.agent
+                          else ProtocolEpisodeRunner())
     consolidate = consolidator or getattr(episode_runner, "consolidate", None) or default_consolidator()
     done = ResultLog(out / "results.jsonl").load()
     planned = {t.key for t in plan.tasks}

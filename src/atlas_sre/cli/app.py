@@ -19,6 +19,7 @@ from atlas_sre.cli.capsules import capsules_app
 from atlas_sre.cli.demo import demo
 from atlas_sre.cli.exec import exec_
 from atlas_sre.cli.investigate import investigate
+from atlas_sre.cli.mcp import mcp
 from atlas_sre.cli.models import models_app
 from atlas_sre.cli.scenarios import scenarios_app
 from atlas_sre.cli.sim import sim_app
@@ -35,6 +36,7 @@ def version() -> None:
 app.command("exec")(exec_)
 app.command()(analyze)
 app.command()(investigate)
+app.command()(mcp)
 app.command()(bench)
 app.command()(report)
 app.command()(demo)

@@ -35,11 +35,16 @@ def bench(
                                                                   "(kubectl only; part of the run's identity)."),
     train_iterations: int = typer.Option(1, "--train-iterations", min=1,
                                          help="Passes over the training split (with --split)."),
+    agent: str | None = typer.Option(None, "--agent", metavar="'cmd:TEMPLATE'",
+                                     help="Benchmark an outside agent command (mode student only; docs/outside-"
+                                          "agents.md): {incident} is its briefing, KUBECONFIG the scenario's."),
+    agent_timeout: float = typer.Option(600.0, "--agent-timeout", min=1, help="Seconds per outside-agent episode."),
 ) -> None:
     """Benchmark modes side by side over a scenario set; writes results, summary and reports."""
     raise typer.Exit(bench_cli(scenarios, modes, iterations, repeats, split, workers, student, teacher, seed, out,
                                tool_mode=tool_mode, max_steps=max_steps, capsules_from=capsules_from,
-                               no_analyzer=no_analyzer, train_iterations=train_iterations))
+                               no_analyzer=no_analyzer, train_iterations=train_iterations, agent=agent,
+                               agent_timeout=agent_timeout))
 
 
 def report(dirs: list[str] = typer.Argument(..., help="One run folder (rebuild) or two (compare).")) -> None:
@@ -55,10 +60,11 @@ def bench_cli(scenarios: list[str] | str | None = None, modes: str | None = None
               repeats: int = 1, split: str | None = None, workers: int = 0, student: str = "reference:student",
               teacher: str = "reference:teacher", seed: int = 0, out: str = "bench-out", *,
               tool_mode: str = "auto", max_steps: int | None = None, capsules_from: str | None = None,
-              no_analyzer: bool = False, train_iterations: int = 1) -> int:
+              no_analyzer: bool = False, train_iterations: int = 1, agent: str | None = None,
+              agent_timeout: float = 600.0) -> int:
     """Run or resume a benchmark into `out`, print the per-mode table; exit code. `workers=0`: auto."""
     from atlas_sre.agents.llm.tools import TOOL_MODES
-    from atlas_sre.bench.config import BenchConfig, parse_modes
+    from atlas_sre.bench.config import BenchConfig, check_agent_modes, parse_modes
     from atlas_sre.bench.runner import run_bench
     from atlas_sre.bench.tables import console_report
 
@@ -68,8 +74,14 @@ def bench_cli(scenarios: list[str] | str | None = None, modes: str | None = None
         _err(f"unknown --tool-mode {tool_mode!r}: valid modes are {', '.join(TOOL_MODES)}")
         return 2
     try:
+        if agent is not None:
+            from atlas_sre.bench.external import parse_agent
+            parse_agent(agent)
+            modes = modes or "student"
+            check_agent_modes(agent, parse_modes(modes))
         cfg = BenchConfig(scenarios=scenarios or ["builtin"], modes=parse_modes(modes) if modes else
                           BenchConfig().modes, iterations=iterations, repeats=repeats, split=split,
+                          agent=agent, agent_timeout_s=agent_timeout,
                           workers=workers, student=student, teacher=teacher, seed=seed, tool_mode=tool_mode,
                           max_steps=max_steps, no_analyzer=no_analyzer, train_iterations=train_iterations,
                           capsules_from=str(Path(capsules_from).resolve()) if capsules_from else None)

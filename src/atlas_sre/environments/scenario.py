@@ -17,6 +17,7 @@ from typing import Any
 from atlas_sre.commands import CommandConfig, CommandRunner, Tool
 from atlas_sre.environments.base import ClusterUnavailable
 from atlas_sre.environments.kubeconfig import KubeconfigEnvironment
+from atlas_sre.grading.extract import ObjectRef, refs_of
 from atlas_sre.grading.incident import Incident
 from atlas_sre.scenarios.catalog import load
 from atlas_sre.scenarios.compile import expand, to_sim_spec
@@ -43,6 +44,11 @@ class ScenarioEnvironment(KubeconfigEnvironment):
         self.truth = truth
         self.name = name
         self._server: SimServer | None = server
+
+    def served_objects(self) -> list[ObjectRef]:
+        """`(namespace, kind, name)` of every served object: what a free-text answer may name
+        (`grading.extract`); the object bodies stay behind the API."""
+        return refs_of(self._server.state.objects) if self._server is not None else []
 
     def close(self) -> None:
         super().close()

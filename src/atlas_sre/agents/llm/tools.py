@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
 from typing import Any
 
 from atlas_sre.agents.fences import fence_for
-from atlas_sre.grading.diagnosis import Diagnosis
+from atlas_sre.grading.schema import diagnosis_schema as diagnosis_schema
 from atlas_sre.models.base import Message, ToolCall
 
 KUBECTL, ANALYZE, SUBMIT = "kubectl", "analyze", "submit_diagnosis"
@@ -30,15 +29,6 @@ _RUNNABLE = ("kubectl", "analyze")
 CallLog = dict[int, tuple[str, tuple[ToolCall, ...]]]
 
 
-def _strip_docs(node: Any) -> Any:
-    """The schema without pydantic's titles and docstrings (they cost prompt tokens and say nothing)."""
-    if isinstance(node, dict):
-        return {k: _strip_docs(v) for k, v in node.items() if k not in ("title", "description")}
-    if isinstance(node, list):
-        return [_strip_docs(v) for v in node]
-    return node
-
-
 def _closed(node: Any) -> Any:
     """Every object schema with `additionalProperties: false`: a grammar built from an open schema
     lets a small model wander off into invented keys until the token budget cuts the JSON."""
@@ -50,30 +40,6 @@ def _closed(node: Any) -> Any:
     if isinstance(node, list):
         return [_closed(v) for v in node]
     return node
-
-
-def _inline(node: Any, defs: dict[str, Any]) -> Any:
-    """`$ref`s to `#/$defs/...` replaced by their definitions, so the schema can be nested anywhere
-    (inside a tool's parameters or the action schema) and still resolve."""
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline(defs[ref.rsplit("/", 1)[1]], defs)
-        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
-    if isinstance(node, list):
-        return [_inline(v, defs) for v in node]
-    return node
-
-
-@cache
-def _diagnosis_schema_text() -> str:
-    schema = Diagnosis.model_json_schema()
-    return json.dumps(_strip_docs(_inline(schema, schema.get("$defs", {}))))
-
-
-def diagnosis_schema() -> dict[str, Any]:
-    """The JSON schema of `grading.diagnosis.Diagnosis` (a fresh copy: callers may change it)."""
-    return json.loads(_diagnosis_schema_text())  # type: ignore[no-any-return]
 
 
 def _function(name: str, description: str, parameters: dict[str, Any]) -> dict[str, Any]:
