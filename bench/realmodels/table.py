@@ -46,7 +46,7 @@ def load(root: Path) -> list[tuple[Path, EpisodeResult]]:
 def table(roots: list[Path]) -> str:
     """A markdown table: one row per (student model, mode), only over incidents every mode finished."""
     lines = ["| student | mode | incidents | correct | accuracy | format errors | commands | student tokens "
-             "| teacher tokens | wall time per investigation |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "| teacher tokens | wall time per episode |", "|---|---|---|---|---|---|---|---|---|---|"]
     for root in roots:
         episodes = load(root)
         by_scenario: dict[str, set[str]] = defaultdict(set)

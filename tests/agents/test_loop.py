@@ -82,6 +82,14 @@ def test_repetition_is_answered_then_stopped() -> None:
     assert traj.commands == ["kubectl get pods -n shop"]
 
 
+def test_an_echoed_command_does_not_spend_the_step_budget() -> None:
+    """A model that echoes each command once still gets its full budget of real commands."""
+    cmds = [bash(f"kubectl get pods -n shop -l app=a{i}") for i in range(4)]
+    traj = run([c for c in cmds for _ in (0, 1)][:7], LoopConfig(max_steps=4, max_repeats=5, final_turn=False))
+    assert traj.commands == [f"kubectl get pods -n shop -l app=a{i}" for i in range(4)]
+    assert [s.kind for s in traj.steps].count("repeated") == 3 and traj.outcome == "step_limit"
+
+
 def test_step_limit_ends_the_run() -> None:
     outputs = [bash(f"kubectl get pods -n ns{i}") for i in range(10)]
     traj = run(outputs, LoopConfig(max_steps=4))

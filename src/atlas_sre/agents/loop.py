@@ -42,7 +42,8 @@ class LoopConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_steps: int = Field(20, ge=1, description="student replies before the run is stopped")
+    max_steps: int = Field(20, ge=1, description="student replies before the run is stopped (a repeated "
+                           "command is not one: `max_repeats` bounds those)")
     max_tokens: int = Field(400_000, ge=1, description="student prompt+completion tokens for the whole run")
     max_format_errors: int = Field(3, ge=1, description="consecutive unreadable replies before stopping")
     max_repeats: int = Field(3, ge=0, description="repeated commands answered with a reminder before stopping")
@@ -180,7 +181,10 @@ class InvestigationLoop:
         self._execute(traj, step, command)
 
     def _check_budgets(self, traj: Trajectory, step: Step) -> None:
-        if len(traj.steps) >= self.config.max_steps:
+        # A repeat runs nothing and is answered with a reminder; small models often echo their last command
+        # once after each observation, and counting that echo halved their real budget (measured: 4 commands
+        # of 8 steps for qwen2.5-coder-1.5b). `max_repeats` stops a model that does nothing else.
+        if sum(1 for s in traj.steps if s.kind != "repeated") >= self.config.max_steps:
             raise LimitsExceeded("step_limit", f"step limit of {self.config.max_steps} reached without a diagnosis")
         spent = traj.usage.total
         if spent >= self.config.max_tokens:
