@@ -193,3 +193,13 @@ def test_a_capsule_is_never_judged_on_the_stage_that_created_it(tmp_path: Path) 
     assert seen == len(run.records) > 100 and capsules
     assert {c.born_at_incident for c in capsules} == {seen}
     assert not (tmp_path / "run" / "capsules" / "pruning.jsonl").exists()
+
+
+def test_training_passes_are_reported_one_by_one(tmp_path: Path) -> None:
+    cfg = config(modes="student,atlas+capsules,capsules", split="3:3", iterations=1, repeats=1, train_iterations=2)
+    run = run_bench(cfg, tmp_path / "run", episode_runner=SyntheticEpisodeRunner(), progress=False)
+    passes = run.summary["train_by_pass"]
+    assert list(passes) == ["0", "1"] and all(p["n"] == 3 for p in passes.values())
+    assert sum(p["n"] for p in passes.values()) == run.summary["train"]["n"]
+    md = (run.out / "report.md").read_text()
+    assert "## Training passes" in md and "\n| 1 | 3 |" in md

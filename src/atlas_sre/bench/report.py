@@ -173,6 +173,10 @@ def build_summary(records: Sequence[EpisodeResult], cfg: BenchConfig, run_dir: P
         "by_complexity": _breakdown(evals, agg, lambda r: r.complexity),
         "by_domain": _breakdown(evals, agg, lambda r: r.domain),
         "train": agg(train) if train else None,
+        # The learning curve on the training split: one aggregate per pass (`--train-iterations`), so a
+        # reader sees whether the capsules consolidated after pass k help pass k+1 on the same incidents.
+        "train_by_pass": {i: agg(rs) for i, rs in sorted(group_by(train, lambda r: str(r.iteration)).items(),
+                                                           key=lambda kv: int(kv[0]))},
         "transfer": _transfer(modes, by_iteration, info),
         "time_to_resolution": time_to_resolution(modes, cfg.escalation_s),
         "token_trade": token_trade(modes, by_iteration),

@@ -71,6 +71,16 @@ def sections(summary: dict[str, Any]) -> list[Section]:
                 cells.append("—" if s is None else f"{pm(s['accuracy'], pct=True)} · {s['tokens']['mean']:,.0f}")
             curve.rows.append([str(i), *cells])
         out.append(curve)
+    passes = summary.get("train_by_pass") or {}
+    if passes:
+        train = Section("Training passes (accuracy · tokens per incident on the training split, by pass)",
+                        "Each pass runs `atlas+capsules` over the training incidents with the capsules consolidated "
+                        "after the passes before it; the test split then runs with them frozen.",
+                        ["pass", "n", "accuracy", "tokens", "teacher tokens", "capsules applied"])
+        for i, s in passes.items():
+            train.rows.append([i, str(s["n"]), pm(s["accuracy"], pct=True), pm(s["tokens"], 0),
+                               pm(s["teacher_tokens"], 0), pm(s.get("capsules_used"), 1)])
+        out.append(train)
     for title, key in (("Accuracy per fault", "by_fault"), ("Accuracy per category", "by_category"),
                        ("Accuracy per complexity", "by_complexity")):
         table = summary[key]
