@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from atlas_sre.cli import app
 
 COMMANDS = ["version", "exec", "analyze", "investigate", "mcp", "bench", "report", "demo"]
-GROUPS = ["sim", "scenarios", "models", "capsules"]
+GROUPS = ["sim", "scenarios", "models", "capsules", "export"]
 
 
 def test_help_lists_every_command_and_group_in_order() -> None:

@@ -18,6 +18,7 @@ from atlas_sre.cli.bench import bench, report
 from atlas_sre.cli.capsules import capsules_app
 from atlas_sre.cli.demo import demo
 from atlas_sre.cli.exec import exec_
+from atlas_sre.cli.export import export_app
 from atlas_sre.cli.investigate import investigate
 from atlas_sre.cli.mcp import mcp
 from atlas_sre.cli.models import models_app
@@ -44,6 +45,7 @@ app.add_typer(sim_app, name="sim")
 app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(models_app, name="models")
 app.add_typer(capsules_app, name="capsules")
+app.add_typer(export_app, name="export")
 
 
 def main() -> None:
