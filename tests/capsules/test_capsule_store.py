@@ -1,4 +1,5 @@
-"""SQLite store: seed round-trip, upsert semantics, atomic statistics, counters, paths, migrations."""
+"""Capsule store on both backends (`store_at`, conftest.py): seed round-trip, upsert semantics,
+atomic statistics, counters, paths, migrations."""
 
 from __future__ import annotations
 
@@ -26,12 +27,12 @@ SEED = {"skill": "service_mesh_debug", "trigger": "503 errors in Kubernetes",
 
 
 @pytest.fixture
-def store(tmp_path):
-    with CapsuleStore(tmp_path / "c.sqlite") as s:
+def store(store_at):
+    with CapsuleStore(store_at("c.sqlite")) as s:
         yield s
 
 
-def test_seed_round_trip(store, tmp_path):
+def test_seed_round_trip(store, tmp_path, store_at):
     [cid] = store.import_json(json.dumps(SEED))  # the seed's single object is a valid import
     exported = json.loads(store.export_json(tmp_path / "out.json"))
     assert isinstance(exported, list) and len(exported) == 1
@@ -39,7 +40,7 @@ def test_seed_round_trip(store, tmp_path):
     assert exported[0]["id"] == cid and exported[0]["status"] == "active"
     assert json.loads((tmp_path / "out.json").read_text()) == exported
 
-    with CapsuleStore(tmp_path / "other.sqlite") as other:
+    with CapsuleStore(store_at("other.sqlite")) as other:
         assert other.import_json(Path(tmp_path / "out.json")) == [cid]
         again = json.loads(other.export_json())
     for volatile in ("updated_at",):
@@ -47,14 +48,14 @@ def test_seed_round_trip(store, tmp_path):
     assert again == exported  # export -> import -> export is a fixed point (prior not re-applied)
 
 
-def test_export_import_preserves_statistics_and_filters_status(store, tmp_path):
+def test_export_import_preserves_statistics_and_filters_status(store, store_at):
     store.upsert_many(CAPSULES)
     first = CAPSULES[0].id
     for ok in (True, True, False, None):
         store.record_use(first, ok, tokens_delta=-40, time_delta=-3.0, baseline_success=False)
     store.set_status(CAPSULES[1].id, "deprecated")
     assert len(json.loads(store.export_json(status="deprecated"))) == 1
-    with CapsuleStore(tmp_path / "copy.sqlite") as copy:
+    with CapsuleStore(store_at("copy.sqlite")) as copy:
         copy.import_json(store.export_json())
         got, want = copy.get(first), store.get(first)
         assert (got.uses, got.successes, got.failures, got.baseline_failures) == (4, 2, 1, 4)
@@ -166,10 +167,16 @@ def test_sqlite_settings_and_migrations(tmp_path):
         CapsuleStore(path)
 
 
-def test_failed_write_rolls_back(store):
+def test_failed_write_rolls_back(store, backend):
     store.upsert_many(CAPSULES[:2])
-    store._conn.execute("CREATE TEMP TRIGGER boom BEFORE INSERT ON capsules WHEN NEW.skill = 'boom'"
-                        " BEGIN SELECT RAISE(ABORT, 'boom'); END")
+    if backend == "sqlite":
+        store._conn.execute("CREATE TEMP TRIGGER boom BEFORE INSERT ON capsules WHEN NEW.skill = 'boom'"
+                            " BEGIN SELECT RAISE(ABORT, 'boom'); END")
+    else:  # the same trigger in PL/pgSQL; errors arrive as sqlite3's classes on both backends
+        store._conn.execute("CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                            " RAISE unique_violation USING MESSAGE = 'boom'; END $$")
+        store._conn.execute("CREATE TRIGGER boom BEFORE INSERT ON capsules FOR EACH ROW"
+                            " WHEN (NEW.skill = 'boom') EXECUTE FUNCTION boom()")
     boom = Capsule(skill="boom", trigger="t", procedure=["p"])
     with pytest.raises(sqlite3.IntegrityError, match="boom"):
         store.upsert_many([CAPSULES[2], boom])  # the second row fails after the first was written

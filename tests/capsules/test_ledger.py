@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 from atlas_sre.capsules import Capsule, CapsuleStatus, CapsuleStore
 from atlas_sre.capsules.ledger import batch_counts, census
@@ -14,8 +14,8 @@ def _capsule(skill: str, episodes: int = 1, status: str = "provisional") -> Caps
                    metadata={"episodes": episodes})
 
 
-def test_learnt_merged_kept_and_retired_with_reasons(tmp_path: Path) -> None:
-    with CapsuleStore(tmp_path / "s.sqlite") as store:
+def test_learnt_merged_kept_and_retired_with_reasons(store_at: Callable[[str], str]) -> None:
+    with CapsuleStore(store_at("s.sqlite")) as store:
         old, stale = store.upsert(_capsule("old")), store.upsert(_capsule("stale"))
         before = census(store)
         store.upsert(old.model_copy(update={"metadata": {"episodes": 2}}))  # reinforced

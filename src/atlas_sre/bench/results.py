@@ -17,6 +17,7 @@ from pathlib import Path
 
 from atlas_sre.bench.config import BenchConfig, EpisodeResult
 from atlas_sre.capsules import CapsuleStore
+from atlas_sre.capsules.pg import is_url
 
 
 class ResultLog:
@@ -96,14 +97,23 @@ class StoreFiles:
         if src.exists():
             sqlite_copy(src, dst)
 
-    def seed(self, library: Path, groups: tuple[str, ...]) -> None:
+    def seed(self, library: str | Path, groups: tuple[str, ...]) -> None:
         """Start `groups` as copies of an existing capsule store (`BenchConfig.capsules_from`).
 
         Why copies: the run learns into its own stores, so the user's library is never written,
         and a resumed run replays from the same starting point.
         """
+        if is_url(library):  # a team library on PostgreSQL: copy its rows into the run's SQLite stores
+            with CapsuleStore(library, read_only=True) as source:
+                rows, seen = source.dump_rows()
+            for group in groups:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(str(self.live(group)) + suffix).unlink(missing_ok=True)
+                with CapsuleStore(self.live(group)) as target:
+                    target.load_rows(rows, seen)
+            return
         for group in groups:
-            sqlite_copy(library, self.live(group))
+            sqlite_copy(Path(library), self.live(group))
 
     def snapshot(self, group: str, stage: str) -> Path:
         """A self-contained copy of a group's store for the episodes of one stage to read."""

@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -35,9 +36,10 @@ from atlas_sre.bench.plan import ACAP_STORE, CONSOLIDATING, TRAIN_STORE, BenchPl
 from atlas_sre.bench.report import write_reports
 from atlas_sre.bench.results import ResultLog, StoreFiles, write_json
 from atlas_sre.bench.ttr import DEFAULT_TTR, TTRModel, size_of
-from atlas_sre.capsules import CapsuleStore, prune
+from atlas_sre.capsules import CapsuleStore, SchemaTooNewError, prune
 from atlas_sre.capsules.consolidate import consolidate as consolidate_capsules
 from atlas_sre.capsules.ledger import batch_counts, census
+from atlas_sre.capsules.pg import is_url
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +81,26 @@ def check_config(out: Path, cfg: BenchConfig) -> None:
             raise ValueError(f"{out} holds a run with a different configuration ({', '.join(diff)}); "
                              f"choose another --out or delete it")
     if cfg.capsules_from:
-        check_library(Path(cfg.capsules_from))
+        check_library(cfg.capsules_from)
     write_json(path, cfg.model_dump())
 
 
-def check_library(path: Path) -> None:
-    """A `--capsules-from` store must exist and be a capsule store; it is only ever read (copied)."""
+def check_library(library: str | Path) -> None:
+    """A `--capsules-from` store must exist and be a capsule store; it is only ever read (copied).
+
+    A PostgreSQL URL must not carry a password: the config (and so the URL) is saved in the run
+    folder; libpq reads the password from $PGPASSWORD or ~/.pgpass instead.
+    """
+    if is_url(library):
+        if urlsplit(str(library)).password:
+            raise ValueError("--capsules-from: put the password in $PGPASSWORD or ~/.pgpass, not in the URL "
+                             "(the run folder keeps the URL)")
+        try:
+            CapsuleStore(library, read_only=True).close()
+        except (sqlite3.Error, SchemaTooNewError) as exc:
+            raise ValueError(f"--capsules-from {library}: {exc}") from None
+        return
+    path = Path(library)
     if not path.is_file():
         raise ValueError(f"--capsules-from {path}: no such capsule store")
     try:
@@ -122,7 +138,7 @@ class _Scheduler:
     def run(self) -> None:
         self.stores.reset()
         if self.cfg.capsules_from:
-            self.stores.seed(Path(self.cfg.capsules_from), (TRAIN_STORE, ACAP_STORE))
+            self.stores.seed(self.cfg.capsules_from, (TRAIN_STORE, ACAP_STORE))
         self.pool = make_pool(self.runner, self.cfg.workers or auto_workers())
         try:
             for ci in range(len(self.plan.chains)):

@@ -23,6 +23,7 @@ from typing import Any
 from atlas_sre.capsules.consolidate import Learnt, consolidate_report
 from atlas_sre.capsules.model import utcnow
 from atlas_sre.capsules.outcomes import ConsolidationConfig, feedback
+from atlas_sre.capsules.pg import is_url
 from atlas_sre.capsules.store import CapsuleStore
 
 RUN_FORMAT = "atlas-sre-run-1"
@@ -34,7 +35,11 @@ class RunError(ValueError):
 
 
 def runs_dir(store_path: str | Path) -> Path:
-    """Where a store's saved runs live: `runs/` next to the SQLite file."""
+    """Where a store's saved runs live: `runs/` next to the SQLite file; for a PostgreSQL store
+    (no folder of its own) the user's data folder, `$XDG_DATA_HOME/atlas-sre/runs`."""
+    if is_url(str(store_path)):
+        data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+        return Path(data_home) / "atlas-sre" / RUNS_DIR
     return Path(store_path).expanduser().parent / RUNS_DIR
 
 
@@ -55,7 +60,8 @@ def save_run(store_path: str | Path, record: Mapping[str, Any], pending_uses: Se
     rid = run_id(record, now)
     path = runs_dir(store_path) / f"{rid}.json"
     data = {"format": RUN_FORMAT, "id": rid, "created_at": (now or utcnow()).isoformat(),
-            "store": str(Path(store_path).expanduser()), "pending_uses": list(pending_uses),
+            "store": store_path if is_url(str(store_path)) else str(Path(store_path).expanduser()),
+            "pending_uses": list(pending_uses),
             "feedback": None, **dict(record)}
     _write(path, data)
     return rid, path

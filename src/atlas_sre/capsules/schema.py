@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +68,26 @@ MIGRATIONS: list[list[str]] = [
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the store's backends; everything else is the same SQL (see `pg.py`).
+
+    `begin_write`/`begin_read`: the statements that open a write / snapshot-read transaction;
+    `order_by`: the insertion-order column (`list()` and the retrieval index read rows in it, so
+    ranking ties break the same way on both backends); `migrations`: this backend's schema steps.
+    """
+
+    name: str
+    begin_write: tuple[str, ...]
+    begin_read: tuple[str, ...]
+    order_by: str
+    migrations: list[list[str]]
+
+
+SQLITE = Dialect(name="sqlite", begin_write=("BEGIN IMMEDIATE",), begin_read=("BEGIN",), order_by="rowid",
+                 migrations=MIGRATIONS)
+
 STATS_COLUMNS = (
     "uses", "successes", "failures", "baseline_successes", "baseline_failures",
     "tokens_delta_sum", "tokens_delta_n", "time_delta_sum", "time_delta_n",
@@ -98,6 +119,7 @@ def to_row(c: Capsule) -> dict[str, Any]:
 
 def from_row(row: sqlite3.Row) -> Capsule:
     d = dict(row)
+    d.pop("seq", None)  # PostgreSQL's insertion-order column (SQLite's rowid is not selected by `*`)
     d.update(json.loads(d.pop("body")))
     d["trigger"] = d.pop("trigger_text")
     return Capsule.model_validate(d)
@@ -111,14 +133,22 @@ INSERT_SQL = (
     )
     + ")"
 )
+# `<>` is null-safe here (the three columns are NOT NULL) and, unlike SQLite's `IS NOT`, PostgreSQL
+# reads it too; CASE turns the condition into 0/1, which PostgreSQL will not add to an integer itself.
 _CHANGED = (
-    "(capsules.skill IS NOT excluded.skill OR capsules.trigger_text IS NOT excluded.trigger_text"
-    " OR capsules.body IS NOT excluded.body)"
+    "(capsules.skill <> excluded.skill OR capsules.trigger_text <> excluded.trigger_text"
+    " OR capsules.body <> excluded.body)"
 )
 # Content wins from the incoming capsule; statistics, status, prior, source and created_at stay with
 # the stored row: they belong to this store's history (record_use / pruning), not to the file.
 UPSERT_SQL = (
     INSERT_SQL + " ON CONFLICT(id) DO UPDATE SET skill = excluded.skill, trigger_text = excluded.trigger_text,"
-    f" body = excluded.body, version = capsules.version + {_CHANGED},"
+    f" body = excluded.body, version = capsules.version + CASE WHEN {_CHANGED} THEN 1 ELSE 0 END,"
     f" updated_at = CASE WHEN {_CHANGED} THEN excluded.updated_at ELSE capsules.updated_at END"
+)
+# A verbatim row copy between stores (`CapsuleStore.load_rows`): every column comes from the source,
+# born_at_incident and statistics included, so a moved library keeps its whole history.
+COPY_SQL = (
+    f"INSERT INTO capsules ({', '.join(COLUMNS)}) VALUES ({', '.join(f':{c}' for c in COLUMNS)})"
+    " ON CONFLICT(id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "id")
 )

@@ -14,6 +14,11 @@ Why these settings:
 
 One `CapsuleStore` holds one connection guarded by a lock (thread-safe). Do not share an open store
 across `fork()`: open a new one in the child.
+
+A `postgresql://…` location opens the same store on a PostgreSQL database instead (a team's shared
+library): the methods, SQL and results are the same; `pg.py` supplies the connection and the few
+dialect differences (`schema.Dialect`), including the write lock that plays `BEGIN IMMEDIATE`'s part.
+Errors are `sqlite3`'s exception classes on both backends, so callers catch one family.
 """
 
 from __future__ import annotations
@@ -29,7 +34,18 @@ from typing import Any
 
 from atlas_sre.capsules.exchange import dump_capsules, load_capsules
 from atlas_sre.capsules.model import Capsule, CapsuleStatus, utcnow
-from atlas_sre.capsules.schema import INSERT_SQL, MIGRATIONS, SCHEMA_VERSION, UPSERT_SQL, from_row, to_row
+from atlas_sre.capsules.pg import POSTGRES, PgConnection, is_url, redact
+from atlas_sre.capsules.schema import (
+    COLUMNS,
+    COPY_SQL,
+    INSERT_SQL,
+    SCHEMA_VERSION,
+    SQLITE,
+    UPSERT_SQL,
+    Dialect,
+    from_row,
+    to_row,
+)
 
 ENV_VAR = "ATLAS_SRE_CAPSULES"
 
@@ -44,6 +60,16 @@ def default_store_path(path: str | Path | None = None) -> Path:
     return Path(data_home) / "atlas-sre" / "capsules.sqlite"
 
 
+def store_location(location: str | Path | None = None) -> str | Path:
+    """Like `default_store_path`, but a `postgresql://…` URL (argument or $ATLAS_SRE_CAPSULES) is
+    returned as given: `Path` would fold its `//` and lose the host."""
+    if is_url(location):
+        return str(location)
+    if not location and is_url(os.environ.get(ENV_VAR)):
+        return os.environ[ENV_VAR]
+    return default_store_path(location)
+
+
 class CapsuleExistsError(ValueError):
     """`add` of an id that is already stored (use `upsert` to update)."""
 
@@ -53,7 +79,11 @@ class SchemaTooNewError(RuntimeError):
 
 
 class CapsuleStore:
-    """Capsules in one SQLite file; see the module docstring for the concurrency contract."""
+    """Capsules in one SQLite file or PostgreSQL database; see the module docstring for the
+    concurrency contract. `path` is the file, or the URL with its password redacted."""
+
+    path: Path | str
+    dialect: Dialect
 
     def __init__(
         self, path: str | Path | None = None, *, busy_timeout_ms: int = 30_000, synchronous: str = "NORMAL",
@@ -64,9 +94,13 @@ class CapsuleStore:
         with sqlite3's "attempt to write a readonly database"."""
         if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise ValueError(f"synchronous must be OFF/NORMAL/FULL/EXTRA, got {synchronous!r}")
-        self.path = default_store_path(path)
+        location = store_location(path)
         self.read_only = read_only
         self._lock = threading.RLock()
+        if isinstance(location, str):
+            self._open_postgres(location, busy_timeout_ms / 1000)
+            return
+        self.path, self.dialect = location, SQLITE
         if read_only:
             if not self.path.is_file():
                 raise sqlite3.OperationalError("unable to open database file (no such file)")
@@ -89,12 +123,36 @@ class CapsuleStore:
         self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
         self._migrate()
 
+    def _open_postgres(self, url: str, timeout_s: float) -> None:
+        """Connect (read-only sessions refuse writes server-side), then migrate or check the schema."""
+        self.path, self.dialect = redact(url), POSTGRES
+        self._conn = PgConnection(url, read_only=self.read_only, timeout_s=timeout_s)  # type: ignore[assignment]
+        if not self.read_only:
+            try:
+                self._migrate()
+            except BaseException:
+                self.close()  # a refused (newer) schema must not leave a server connection behind
+                raise
+            return
+        try:
+            version = self.schema_version()
+        except sqlite3.Error:
+            self.close()
+            raise sqlite3.OperationalError("no capsule store in this database (open it read-write once)") from None
+        if version > SCHEMA_VERSION:
+            self.close()
+            raise SchemaTooNewError(f"{self.path}: schema {version} > supported {SCHEMA_VERSION}")
+
     def verify(self) -> None:
         """Raise `sqlite3.DatabaseError` unless the file is intact (`PRAGMA quick_check`).
 
         Why: SQLite reports a corrupt page only when a statement touches it, so a write can land in
         a damaged file and succeed. Commands that write check first, and refuse a damaged store.
         """
+        if self.dialect is POSTGRES:  # the server guards its pages; check that the tables are there
+            with self._lock:
+                self._conn.execute("SELECT count(*) FROM capsules JOIN meta ON false").fetchone()
+            return
         with self._lock:
             rows = [r[0] for r in self._conn.execute("PRAGMA quick_check(1)").fetchall()]
         if rows != ["ok"]:
@@ -103,11 +161,13 @@ class CapsuleStore:
 
     # -- plumbing ---------------------------------------------------------------------------------
     @contextmanager
-    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, begin: tuple[str, ...]) -> Iterator[sqlite3.Connection]:
         """One explicit transaction on this connection, rolled back on any exception."""
         with self._lock:
-            self._conn.execute(begin)
+            self._conn.execute(begin[0])
             try:
+                for statement in begin[1:]:
+                    self._conn.execute(statement)
                 yield self._conn
             except BaseException:
                 self._conn.execute("ROLLBACK")
@@ -117,11 +177,11 @@ class CapsuleStore:
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         """A write transaction: `IMMEDIATE` takes the write lock up front, so writers queue on
         `busy_timeout` instead of failing to upgrade a read lock half-way."""
-        return self._transaction("BEGIN IMMEDIATE")
+        return self._transaction(self.dialect.begin_write)
 
     def _read(self) -> AbstractContextManager[sqlite3.Connection]:
         """A read transaction: several SELECTs see one snapshot (ending it changes nothing)."""
-        return self._transaction("BEGIN")
+        return self._transaction(self.dialect.begin_read)
 
     def _enable_wal(self, timeout_s: float) -> None:
         """Switch a new file to WAL, retrying while another opener holds it.
@@ -153,7 +213,7 @@ class CapsuleStore:
                 db.execute("INSERT INTO schema_version (version) VALUES (0)")
             if current > SCHEMA_VERSION:
                 raise SchemaTooNewError(f"{self.path}: schema {current} > supported {SCHEMA_VERSION}")
-            for statements in MIGRATIONS[current:]:
+            for statements in self.dialect.migrations[current:]:
                 for sql in statements:
                     db.execute(sql)
             db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
@@ -219,7 +279,7 @@ class CapsuleStore:
             params = [CapsuleStatus(s).value for s in wanted]
             sql += f" WHERE status IN ({', '.join('?' * len(params))})"
         with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY rowid", params).fetchall()
+            rows = self._conn.execute(sql + f" ORDER BY {self.dialect.order_by}", params).fetchall()
         return [from_row(r) for r in rows]
 
     def count(self) -> int:
@@ -289,7 +349,8 @@ class CapsuleStore:
         """Counters + the text retrieval indexes, read in one snapshot so they agree."""
         with self._read() as db:
             counters = dict(db.execute("SELECT key, value FROM meta").fetchall())
-            rows = db.execute("SELECT id, skill, trigger_text, body, status FROM capsules ORDER BY rowid")
+            rows = db.execute("SELECT id, skill, trigger_text, body, status FROM capsules"
+                              f" ORDER BY {self.dialect.order_by}")
             return counters, rows.fetchall()
 
     def statuses(self) -> tuple[int, dict[str, str]]:
@@ -297,6 +358,24 @@ class CapsuleStore:
         with self._read() as db:
             version = db.execute("SELECT value FROM meta WHERE key = 'status_version'").fetchone()[0]
             return version, dict(db.execute("SELECT id, status FROM capsules").fetchall())
+
+    # -- moving a library between stores --------------------------------------------------------
+    def dump_rows(self) -> tuple[list[dict[str, Any]], int]:
+        """Every capsule row verbatim, in insertion order, and incidents_seen: one snapshot."""
+        with self._read() as db:
+            seen = db.execute("SELECT value FROM meta WHERE key = 'incidents_seen'").fetchone()[0]
+            rows = db.execute(f"SELECT {', '.join(COLUMNS)} FROM capsules ORDER BY {self.dialect.order_by}")
+            return [dict(r) for r in rows.fetchall()], int(seen)
+
+    def load_rows(self, rows: list[dict[str, Any]], incidents_seen: int = 0) -> int:
+        """Copy rows verbatim (same id: the given row wins, history included), in one transaction;
+        incidents_seen becomes the larger of the two counts. Returns how many rows were given."""
+        with self._write() as db:
+            if rows:
+                db.executemany(COPY_SQL, rows)
+            db.execute("UPDATE meta SET value = ? WHERE key = 'incidents_seen' AND value < ?",
+                       (incidents_seen, incidents_seen))
+        return len(rows)
 
     # -- JSON -------------------------------------------------------------------------------------
     def export_json(self, path: str | Path | None = None, *, status: Any = None) -> str:

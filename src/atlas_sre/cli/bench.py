@@ -84,7 +84,7 @@ def bench_cli(scenarios: list[str] | str | None = None, modes: str | None = None
                           agent=agent, agent_timeout_s=agent_timeout,
                           workers=workers, student=student, teacher=teacher, seed=seed, tool_mode=tool_mode,
                           max_steps=max_steps, no_analyzer=no_analyzer, train_iterations=train_iterations,
-                          capsules_from=str(Path(capsules_from).resolve()) if capsules_from else None)
+                          capsules_from=_library(capsules_from))
         run = run_bench(cfg, out, progress=sys.stderr.isatty())
     except KeyboardInterrupt:
         _err(f"interrupted; finished episodes are in {out}/results.jsonl — rerun the same command to resume")
@@ -120,3 +120,11 @@ def report_cli(dirs: list[str]) -> int:
     else:
         print(compare_markdown(summaries[0], summaries[1], dirs[0], dirs[1]))
     return 0
+
+
+def _library(capsules_from: str | None) -> str | None:
+    """`--capsules-from` as the config keeps it: a file made absolute, a postgresql:// URL as given."""
+    if not capsules_from:
+        return None
+    return capsules_from if capsules_from.lower().startswith(("postgresql://", "postgres://")) \
+        else str(Path(capsules_from).resolve())

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from atlas_sre.capsules.store import CapsuleStore
 
 capsules_app = typer.Typer(no_args_is_help=True, help="Skill Capsules: learned investigation procedures.")
-STORE = typer.Option(None, "--store", help="Capsule store (default $ATLAS_SRE_CAPSULES, else "
-                     "~/.local/share/atlas-sre/capsules.sqlite).")
+STORE = typer.Option(None, "--store", help="Capsule store: a SQLite file or a postgresql:// URL (default "
+                     "$ATLAS_SRE_CAPSULES, else ~/.local/share/atlas-sre/capsules.sqlite).")
 JSON = typer.Option(False, "--json", help="JSON output.")
 
 
@@ -54,17 +54,19 @@ def capsules_search(text: str = typer.Argument(..., help="Incident text."),
 
 
 @capsules_app.command("import")
-def capsules_import(path: str = typer.Argument(..., metavar="FILE"), as_json: bool = JSON,
+def capsules_import(path: str = typer.Argument(..., metavar="FILE|STORE"), as_json: bool = JSON,
                     store: str | None = STORE) -> None:
-    """Import capsules from JSON (the seed's single-capsule format is accepted)."""
+    """Import capsules from JSON (the seed's single-capsule format is accepted), or copy every
+    capsule with its history from another store (a SQLite file or a postgresql:// URL)."""
     raise typer.Exit(import_cli(path, store, as_json=as_json))
 
 
 @capsules_app.command("export")
-def capsules_export(path: str | None = typer.Argument(None, metavar="[FILE]"),
+def capsules_export(path: str | None = typer.Argument(None, metavar="[FILE|STORE]"),
                     status: str | None = typer.Option(None, "--status", help="Only this status."),
                     store: str | None = STORE) -> None:
-    """Export capsules as JSON (stdout without FILE)."""
+    """Export capsules as JSON (stdout without FILE), or copy them with their history into another
+    store (a postgresql:// URL, or a .sqlite/.db file)."""
     raise typer.Exit(export_cli(path, store, status=status))
 
 
@@ -135,9 +137,17 @@ def open_store(path: str | Path | None, *, write: bool = False) -> CapsuleStore:
     write open it read-write (creating it if needed) and refuse a read-only or damaged one.
     """
     from atlas_sre.capsules.admin import CliError
-    from atlas_sre.capsules.store import CapsuleStore, SchemaTooNewError, default_store_path
+    from atlas_sre.capsules.pg import PostgresUnavailableError, redact
+    from atlas_sre.capsules.store import CapsuleStore, SchemaTooNewError, store_location
 
-    target = default_store_path(path)
+    target = store_location(path)
+    if isinstance(target, str):  # a PostgreSQL URL: the server decides what may be written
+        try:
+            return CapsuleStore(target)
+        except PostgresUnavailableError as exc:
+            raise CliError(str(exc)) from None  # already names the (redacted) URL and the fix
+        except (sqlite3.Error, SchemaTooNewError) as exc:
+            raise CliError(f"cannot open capsule store {redact(target)}: {exc}") from None
     read_only = not write and target.is_file() and not _writable(target)
     if write and not _writable(target):
         raise CliError(f"cannot write capsule store {target}: it is read-only")
@@ -274,6 +284,8 @@ def import_cli(path: str, store: str | None = None, *, as_json: bool = False) ->
 
     from atlas_sre.capsules.admin import CliError, one_line
 
+    if is_store(path, existing=True):
+        return _copy_library(path, store, as_json=as_json)
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -305,6 +317,10 @@ def export_cli(path: str | None = None, store: str | None = None, *, status: str
     """`capsules export [FILE]`: the JSON list (seed-compatible keys included) to FILE or stdout."""
     from atlas_sre.capsules.admin import CliError
 
+    if path is not None and is_store(path, existing=False):
+        if status is not None:
+            raise CliError("--status filters JSON exports; a store-to-store copy moves every capsule")
+        return _copy_library(store, path)
     with open_store(store) as s:
         text = s.export_json(status=_status(status))
     if path is None or path == "-":
@@ -315,6 +331,37 @@ def export_cli(path: str | None = None, store: str | None = None, *, status: str
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
     print(f"exported {len(json.loads(text))} capsules to {path}")
+    return 0
+
+
+def is_store(target: str, *, existing: bool) -> bool:
+    """Whether an export/import argument names a capsule store rather than a JSON file: a
+    postgresql:// URL, a SQLite file (by its header), or (`existing=False`) a new .sqlite/.db path."""
+    from atlas_sre.capsules.pg import is_url
+
+    if is_url(target):
+        return True
+    p = Path(target)
+    if p.is_file():
+        with p.open("rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    return not existing and p.suffix in {".sqlite", ".sqlite3", ".db"}
+
+
+def _copy_library(src: str | None, dst: str | None, *, as_json: bool = False) -> int:
+    """Copy every capsule row verbatim (statistics, status, birth incident) and incidents_seen from
+    one store to another: the move between SQLite and PostgreSQL (docs/capsules.md)."""
+    with open_store(src) as source:
+        rows, seen = source.dump_rows()
+        src_name = source.path
+    with open_store(dst, write=True) as target:
+        target.load_rows(rows, seen)
+        dst_name, total = target.path, target.count()
+    if as_json:
+        _emit({"copied": len(rows), "from": str(src_name), "to": str(dst_name), "capsules": total})
+    else:
+        print(f"copied {len(rows)} capsule{'s' if len(rows) != 1 else ''} from {src_name} to {dst_name} "
+              f"({total} there now)")
     return 0
 
 
@@ -353,11 +400,14 @@ def feedback_cli(target: str, success: bool, store: str | None = None, *, as_jso
     return 0
 
 
-def default_store_path_of(store: str | None) -> Path:
-    """The store path the command works on (`--store`, else the environment, else the default)."""
-    from atlas_sre.capsules.store import default_store_path
+def default_store_path_of(store: str | None) -> Path | str:
+    """The store the command works on (`--store`, else the environment, else the default): a path,
+    or a PostgreSQL URL with its password redacted (this is for finding runs and for printing)."""
+    from atlas_sre.capsules.pg import redact
+    from atlas_sre.capsules.store import store_location
 
-    return default_store_path(store)
+    where = store_location(store)
+    return redact(where) if isinstance(where, str) else where
 
 
 def _settle(run: Path, correct: bool, store: str | None, as_json: bool) -> int:

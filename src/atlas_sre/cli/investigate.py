@@ -49,21 +49,24 @@ def investigate_cli(incident: str, scenario: str | None = None, kubeconfig: str 
     `tool_mode`: how a chat-model student replies (`agents.llm.tools.TOOL_MODES`; docs/models.md).
     `no_analyzer`: no `analyze` tool (kubectl only), as `bench --no-analyzer`.
     """
-    from atlas_sre.capsules import CapsuleStore, SchemaTooNewError, default_store_path  # `--help` stays fast
+    from atlas_sre.capsules import CapsuleStore, SchemaTooNewError  # `--help` stays fast
+    from atlas_sre.capsules.store import store_location
 
     out, err = out or sys.stdout, err or sys.stderr
     if no_capsules and (learn or capsules is not None):
         return _error("--no-capsules cannot be combined with --capsules or --learn", USAGE_ERROR, err)
-    store_path: Path | None = None
+    store_path: Path | str | None = None
     with ExitStack() as stack:
         if not no_capsules and (capsules is None or isinstance(capsules, (str, Path))):
-            path = default_store_path(capsules)
-            if path.is_file() or learn:
+            path = store_location(capsules)  # a file, or a postgresql:// URL (a team's library)
+            if isinstance(path, str) or path.is_file() or learn:
                 try:
-                    capsules, store_path = stack.enter_context(CapsuleStore(path)), path
+                    capsules = stack.enter_context(CapsuleStore(path))
+                    store_path = capsules.path
                 except (OSError, sqlite3.Error, SchemaTooNewError) as exc:
                     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-                    return _error(f"cannot open capsule store {path}: {reason}", USAGE_ERROR, err)
+                    shown = path if isinstance(path, Path) else "(PostgreSQL)"  # never the URL's password
+                    return _error(f"cannot open capsule store {shown}: {reason}", USAGE_ERROR, err)
             elif capsules is not None:
                 return _error(f"capsule store {path} does not exist (--learn creates it)", USAGE_ERROR, err)
             else:
@@ -80,7 +83,7 @@ def investigate_cli(incident: str, scenario: str | None = None, kubeconfig: str 
 def _investigate(incident: str, scenario: str | None, kubeconfig: str | None, context: str | None,
                  namespace: str | None, student: str, teacher: str, no_teach: bool, max_steps: int, as_json: bool,
                  trace: str | None, capsules: Any, tool_mode: str, out: TextIO, err: TextIO, *,
-                 store_path: Path | None = None, learn: bool = False, no_analyzer: bool = False) -> int:
+                 store_path: Path | str | None = None, learn: bool = False, no_analyzer: bool = False) -> int:
     from atlas_sre.agents.factory import make_student
     from atlas_sre.agents.llm.tools import TOOL_MODES
     from atlas_sre.agents.loop import LoopConfig
