@@ -134,5 +134,8 @@ def test_a_constrained_final_turn_starts_exactly_as_the_replies_before_it() -> N
                              config=LoopConfig(max_steps=2))
     assert traj.limit == "step_limit" and traj.diagnosis is not None
     last_reply, final = model.calls[-2].messages, model.calls[-1].messages
-    assert final[: len(last_reply)] == last_reply and len(final) > len(last_reply)
+    # Everything but the last reply's trailing reminder of the commands run (only that is read anew).
+    assert last_reply[-1]["content"].startswith("Commands you already ran")
+    kept = last_reply[:-1]
+    assert final[: len(kept)] == kept and len(final) > len(kept)
     assert final[0]["content"] == last_reply[0]["content"] and "JSON" in final[0]["content"]

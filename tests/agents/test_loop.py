@@ -90,6 +90,23 @@ def test_an_echoed_command_does_not_spend_the_step_budget() -> None:
     assert [s.kind for s in traj.steps].count("repeated") == 3 and traj.outcome == "step_limit"
 
 
+def test_a_model_that_echoes_once_is_not_stopped_and_is_reminded_of_what_it_ran() -> None:
+    """Echo-once is not being stuck: the repetition limit counts repeats in a row. Each request after the
+    first command carries a trailing reminder of the commands run; the trajectory does not keep it."""
+    cmds = [bash(f"kubectl get pods -n shop -l app=a{i}") for i in range(3)]
+    model = ScriptedModel([*(c for c in cmds for _ in (0, 1)), DIAGNOSIS])
+    student = LLMStudent(model, max_steps=10)
+    traj = run_investigation(student, FakeEnvironment(), Briefing(INCIDENT, "1. check pods"),
+                             config=LoopConfig(max_steps=10, max_repeats=1), label="guided")
+    assert traj.outcome == "submitted" and len(traj.commands) == 3
+    assert [s.kind for s in traj.steps].count("repeated") == 3
+    first, last = model.calls[0].messages, model.calls[-1].messages
+    assert "already ran" not in first[-1]["content"]
+    assert last[-1]["role"] == "user" and last[-1]["content"].startswith("Commands you already ran")
+    assert all(f"`kubectl get pods -n shop -l app=a{i}`" in last[-1]["content"] for i in range(3))
+    assert not any("Commands you already ran" in m["content"] for m in traj.messages)
+
+
 def test_step_limit_ends_the_run() -> None:
     outputs = [bash(f"kubectl get pods -n ns{i}") for i in range(10)]
     traj = run(outputs, LoopConfig(max_steps=4))

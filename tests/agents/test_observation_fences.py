@@ -83,8 +83,9 @@ def test_the_student_model_receives_the_injection_inside_the_block_and_its_reply
                                                                                  namespace="shop"))
     assert env.ran == ["kubectl logs web-1 -n shop", "kubectl get pods -n shop"]
     assert traj.outcome == "submitted"
-    sent = model.calls[1].messages[-1]["content"]
-    assert INJECTION in sent and INJECTION not in outside_fences(sent)
+    observation, reminder = (m["content"] for m in model.calls[1].messages[-2:])
+    assert INJECTION in observation and INJECTION not in outside_fences(observation)
+    assert reminder.startswith("Commands you already ran") and INJECTION not in reminder
 
 
 def test_older_observations_are_clipped_with_their_own_fence() -> None:

@@ -46,7 +46,8 @@ class LoopConfig(BaseModel):
                            "command is not one: `max_repeats` bounds those)")
     max_tokens: int = Field(400_000, ge=1, description="student prompt+completion tokens for the whole run")
     max_format_errors: int = Field(3, ge=1, description="consecutive unreadable replies before stopping")
-    max_repeats: int = Field(3, ge=0, description="repeated commands answered with a reminder before stopping")
+    max_repeats: int = Field(3, ge=0, description="repeated commands in a row answered with a reminder before "
+                             "stopping")
     min_commands: int = Field(1, ge=0, description="commands to run before a diagnosis is accepted (evidence first)")
     final_turn: bool = Field(True, description="after a limit, ask a FinalAnswerer student once for the diagnosis "
                              "alone (its tokens count beyond max_tokens)")
@@ -202,6 +203,7 @@ class InvestigationLoop:
                                  next_check=next_check(key, self.default_namespace),
                                  repeats_left=self.config.max_repeats - self._repeats + 1), repeated=True)
         self._seen[key] = step.n
+        self._repeats = 0  # the limit is on repeats in a row: a model that echoes once, then moves on, is not stuck
         result = self.environment.execute(command)
         step.duration_s = float(result.duration_s)
         step.exit_code = int(result.exit_code)

@@ -20,7 +20,7 @@ PROMPT_NAMES = (
     "repeated_command", "refused_command", "limit_reached", "final_turn", "teacher_system", "teacher_checks",
     "teacher_probe",
     "teacher_correct_light", "teacher_correct_medium", "teacher_correct_heavy",
-    "student_tools", "student_constrained",
+    "student_tools", "student_constrained", "student_ran",
 )
 
 

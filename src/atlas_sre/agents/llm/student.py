@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from atlas_sre.agents.exceptions import FormatError, Submitted
 from atlas_sre.agents.fences import clip_block
 from atlas_sre.agents.llm.tools import (
     TOOL_MODES,
@@ -24,7 +25,7 @@ from atlas_sre.agents.llm.tools import (
     wire_messages,
     with_system_note,
 )
-from atlas_sre.agents.parsing import final_diagnosis_schema
+from atlas_sre.agents.parsing import final_diagnosis_schema, parse_action
 from atlas_sre.agents.prompting import capsule_block, guidance_block, opening_messages, render
 from atlas_sre.agents.types import Action, Briefing, CapsuleBrief, Incident, PlanResult, Usage
 from atlas_sre.models.base import ChatModel, Completion, Message, ToolsUnsupported
@@ -66,6 +67,34 @@ def compact(messages: list[Message], max_chars: int | None) -> list[Message]:
         if total <= max_chars:
             break
     return out
+
+
+def ran_commands(messages: list[Message]) -> list[str]:
+    """The commands the student's own replies asked for so far, in order, each once."""
+    out: list[str] = []
+    for m in messages:
+        if m["role"] != "assistant":
+            continue
+        try:
+            command = parse_action(m["content"])
+        except (FormatError, Submitted):
+            continue
+        if command not in out:
+            out.append(command)
+    return out
+
+
+def with_ran_reminder(request: list[Message], messages: list[Message]) -> list[Message]:
+    """`request` plus a trailing reminder of the commands already run (not kept in the trajectory).
+
+    Why: small models tend to echo their last command once after each observation (qwen2.5-coder-1.5b
+    did so after every command). A trailing message keeps every earlier message, and so a local
+    backend's cached prompt prefix, unchanged: only the reminder itself is new to read.
+    """
+    ran = ran_commands(messages)
+    if not ran:
+        return request
+    return [*request, {"role": "user", "content": render("student_ran", commands="; ".join(f"`{c}`" for c in ran))}]
 
 
 class LLMStudent:
@@ -114,6 +143,8 @@ class LLMStudent:
         reply arrives here already rewritten as the text protocol's reply."""
         request = compact(messages, context_chars(self.model, self.reply_token_limit))
         mode = self.reply_mode
+        if mode != "native":
+            request = with_ran_reminder(request, messages)
         if mode == "native":
             try:
                 return self._act_native(request, len(messages))
