@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from atlas_sre.sim.clock import SimClock, parse_time
 from atlas_sre.sim.state import ClusterState, LogKey, Usage
@@ -43,6 +46,31 @@ def run_kubectl(kubeconfig: str | Path, *args: str, env_home: str | Path, timeou
     env.update(extra_env or {})
     cmd = [KUBECTL, f"--kubeconfig={kubeconfig}", "--request-timeout=5s", *args]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=check)
+
+
+@contextmanager
+def kubectl_on_scenario(scenario: str, home: Path, now: str = "2026-01-01T12:00:00Z") -> Iterator[Kubectl]:
+    """Serve a built-in scenario observed at `now`; yield `kubectl ARGS…` against it (skip without kubectl)."""
+    if KUBECTL is None:
+        pytest.skip("kubectl is not installed")
+    from atlas_sre.scenarios.serving import build_state  # scenarios sit above sim: only these tests need it
+    from atlas_sre.sim.api.serve import SimServer
+
+    state, ns = build_state(scenario, now)
+    with SimServer(state, namespace=ns) as server:
+        yield lambda *args, **kw: run_kubectl(server.kubeconfig_path, *args, env_home=home, **kw)
+
+
+def app_logs(sim: Any, home: Path, state: ClusterState, app: str, container: str, namespace: str = NS) -> list[str]:
+    """`kubectl logs POD -c CONTAINER --tail=500` lines of every pod of `app` (`<app>-…`) in `namespace`."""
+    out: list[str] = []
+    for pod in state.find("Pod", namespace):
+        if pod["metadata"]["name"].startswith(app + "-"):
+            got = run_kubectl(sim.kubeconfig_path, "logs", pod["metadata"]["name"], "-n", namespace, "-c", container,
+                              "--tail=500", env_home=home)
+            assert got.returncode == 0, got.stderr
+            out += got.stdout.splitlines()
+    return out
 
 
 def _md(clock: SimClock, kind: str, name: str, at: datetime, ns: str | None = NS, **extra: Any) -> dict:

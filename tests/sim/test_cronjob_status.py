@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from kubectl_env import KUBECTL, run_kubectl
+from kubectl_env import kubectl_on_scenario
 
-from atlas_sre.scenarios.serving import build_state
-from atlas_sre.sim.api.serve import SimServer
 from atlas_sre.sim.clock import parse_time
 from atlas_sre.sim.images import ExitBehaviour, ImageBehaviour
 from atlas_sre.sim.workloads.cron import CronError, Schedule
@@ -112,12 +109,8 @@ def test_a_declared_job_owned_by_name_counts_as_active() -> None:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubectl]:
-    if KUBECTL is None:
-        pytest.skip("kubectl is not installed")
-    state, ns = build_state("cronjob-failing-env", "2026-01-01T12:00:00Z")
-    home: Path = tmp_path_factory.mktemp("cron")
-    with SimServer(state, namespace=ns) as server:
-        yield lambda *args: run_kubectl(server.kubeconfig_path, *args, env_home=home)
+    with kubectl_on_scenario("cronjob-failing-env", tmp_path_factory.mktemp("cron")) as kubectl:
+        yield kubectl
 
 
 @pytest.mark.kubectl

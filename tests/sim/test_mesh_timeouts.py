@@ -42,15 +42,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Pat
 
 
 def _logs(cluster: tuple[Any, Path, Any], app: str, container: str) -> list[str]:
-    sim, home, state = cluster
-    out: list[str] = []
-    for pod in state.find("Pod", "shop"):
-        if pod["metadata"]["name"].startswith(app + "-"):
-            got = kube.run_kubectl(sim.kubeconfig_path, "logs", pod["metadata"]["name"], "-c", container,
-                                   "--tail=500", env_home=home)
-            assert got.returncode == 0, got.stderr
-            out += got.stdout.splitlines()
-    return out
+    return kube.app_logs(*cluster, app, container)
 
 
 def test_each_try_is_reset_at_the_per_try_timeout_and_the_caller_sees_504_urx_ut(cluster: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from atlas_sre.scenarios.faults.base import Obj, Parts, Ref, fault, ref_of
+from atlas_sre.scenarios.faults.base import FaultError, Obj, Parts, Ref, fault, ref_of
 from atlas_sre.scenarios.faults.capacity import injected
 from atlas_sre.scenarios.faults.common import served_service_refs
 from atlas_sre.scenarios.faults.topology import (
@@ -15,6 +15,7 @@ from atlas_sre.scenarios.faults.topology import (
     entry_services,
     host_ref,
     ingress_virtual_services,
+    latency_ms,
     virtual_services_for,
     vs_destinations,
     workloads_of,
@@ -104,3 +105,17 @@ def rescale(weights: list[int], total: int) -> list[int]:
     for i in sorted(range(len(raw)), key=lambda i: out[i] - raw[i])[: total - sum(out)]:
         out[i] += 1
     return out
+
+
+def duration_ms(text: str, where: str) -> float:
+    """An Istio duration (`20ms`, `2s`) in milliseconds; anything else is a `FaultError` naming `where`."""
+    if text.endswith("ms"):
+        return float(text[:-2])
+    if text.endswith("s"):
+        return float(text[:-1]) * 1000
+    raise FaultError(f"{where}: {text!r} is not like 20ms or 2s")
+
+
+def slow_enough(parts: Parts) -> list[Ref]:
+    """Mesh services slow enough (≥ 6 ms end to end) that a timeout a fraction of it is a whole millisecond."""
+    return [r for r in mesh_services(parts) if latency_ms(parts, r) >= 6]

@@ -11,7 +11,13 @@ from __future__ import annotations
 import random
 
 from atlas_sre.scenarios.faults.base import FaultArgs, FaultError, Impact, Parts, Ref, Signature
-from atlas_sre.scenarios.faults.mesh_common import http_routes, mesh_fault, mesh_services, routing_virtual_services
+from atlas_sre.scenarios.faults.mesh_common import (
+    duration_ms,
+    http_routes,
+    mesh_fault,
+    routing_virtual_services,
+    slow_enough,
+)
 from atlas_sre.scenarios.faults.topology import latency_ms
 
 
@@ -21,22 +27,9 @@ class PerTryArgs(FaultArgs):
     retryOn: str = "5xx,reset"
 
 
-def _ms(text: str) -> float:
-    if text.endswith("ms"):
-        return float(text[:-2])
-    if text.endswith("s"):
-        return float(text[:-1]) * 1000
-    raise FaultError(f"fault short-per-try-timeout-istio-virtual-service: args.perTryTimeout: {text!r} is not like "
-                     "20ms or 2s")
-
-
-def _slow_enough(parts: Parts) -> list[Ref]:
-    return [r for r in mesh_services(parts) if latency_ms(parts, r) >= 6]
-
-
 @mesh_fault("short-per-try-timeout-istio-virtual-service",
             "A VirtualService retry policy whose perTryTimeout is shorter than the service takes to answer.",
-            category="Misconfiguration", args=PerTryArgs, candidates=_slow_enough, symptom="timeouts",
+            category="Misconfiguration", args=PerTryArgs, candidates=slow_enough, symptom="timeouts",
             signature=Signature(alerts=("HighRequestErrorRate",), flags=("UT",), proxy="client"),
             draw=lambda parts, target, rng: {
                 "perTryTimeout": f"{max(1, int(latency_ms(parts, target) * rng.choice([0.2, 0.4])))}ms",
@@ -44,7 +37,7 @@ def _slow_enough(parts: Parts) -> list[Ref]:
 def PER_TRY_TIMEOUT(parts: Parts, target: Ref, args: PerTryArgs, rng: random.Random) -> Impact:
     latency = latency_ms(parts, target)
     per_try = args.perTryTimeout or f"{max(1, int(latency / 3))}ms"
-    if _ms(per_try) >= latency:
+    if duration_ms(per_try, "fault short-per-try-timeout-istio-virtual-service: args.perTryTimeout") >= latency:
         raise FaultError(f"fault short-per-try-timeout-istio-virtual-service: perTryTimeout {per_try} is not below "
                          f"the ~{latency:g}ms {target.name} needs")
     if args.attempts < 1:

@@ -8,10 +8,12 @@ import random
 from atlas_sre.scenarios.faults.base import FaultArgs, FaultError, Impact, Parts, Ref, Signature
 from atlas_sre.scenarios.faults.mesh_common import (
     destination_rule,
+    duration_ms,
     http_routes,
     mesh_fault,
     mesh_services,
     routing_virtual_services,
+    slow_enough,
 )
 from atlas_sre.scenarios.faults.topology import callers, dependencies, entry_services, latency_ms, service_workloads
 
@@ -44,28 +46,16 @@ class TimeoutArgs(FaultArgs):
     timeout: str | None = None  # default: a third of the service's end-to-end latency, in ms
 
 
-def _timeout_ms(text: str) -> float:
-    if text.endswith("ms"):
-        return float(text[:-2])
-    if text.endswith("s"):
-        return float(text[:-1]) * 1000
-    raise FaultError(f"fault short-timeout-istio-virtual-service: args.timeout: {text!r} is not like 20ms or 2s")
-
-
-def _slow_enough(parts: Parts) -> list[Ref]:
-    return [r for r in mesh_services(parts) if latency_ms(parts, r) >= 6]
-
-
 @mesh_fault("short-timeout-istio-virtual-service",
             "A VirtualService route timeout shorter than the service takes to answer.",
-            category="Misconfiguration", args=TimeoutArgs, candidates=_slow_enough, symptom="timeouts",
+            category="Misconfiguration", args=TimeoutArgs, candidates=slow_enough, symptom="timeouts",
             signature=Signature(alerts=("HighRequestErrorRate",), flags=("UT",), proxy="client"),
             draw=lambda parts, target, rng: {
                 "timeout": f"{max(1, int(latency_ms(parts, target) * rng.choice([0.2, 0.4])))}ms"})
 def TIMEOUT(parts: Parts, target: Ref, args: TimeoutArgs, rng: random.Random) -> Impact:
     latency = latency_ms(parts, target)
     timeout = args.timeout or f"{max(1, int(latency / 3))}ms"
-    if _timeout_ms(timeout) >= latency:
+    if duration_ms(timeout, "fault short-timeout-istio-virtual-service: args.timeout") >= latency:
         raise FaultError(f"fault short-timeout-istio-virtual-service: timeout {timeout} is not below the "
                          f"~{latency:g}ms {target.name} needs")
     refs = routing_virtual_services(parts, target)
