@@ -139,3 +139,18 @@ def test_hermes_calls_written_as_text_count_as_tool_calls() -> None:
     sent = chat.calls[-1].messages
     assert sent[2]["tool_calls"][0]["function"]["arguments"] == '{"command": "kubectl get pods -n shop"}'
     assert sent[3] == {"role": "tool", "tool_call_id": "call_text_0", "content": traj.messages[3]["content"]}
+
+
+def test_the_action_schema_admits_only_graded_diagnoses() -> None:
+    """An in-loop answer must name `namespace/Kind/name` with one of the categories, as the final turn must."""
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = action_schema()
+    good = {"diagnosis": {"entities": [{"name": "shop/DestinationRule/reviews", "contributing_factor": True,
+                                        "evidence": "IST0101"}], "propagations": [],
+                          "category": "Misconfiguration", "summary": "subset v3 missing"}}
+    jsonschema.validate(good, schema)
+    jsonschema.validate({"command": "kubectl get pods -A"}, schema)
+    for bad_name in ("shop/reviews", "reviews"):
+        bad = {"diagnosis": {**good["diagnosis"], "entities": [{**good["diagnosis"]["entities"][0], "name": bad_name}]}}
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)

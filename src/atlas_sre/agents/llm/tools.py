@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from atlas_sre.agents.fences import fence_for
+from atlas_sre.agents.parsing import final_diagnosis_schema
 from atlas_sre.grading.schema import diagnosis_schema as diagnosis_schema
 from atlas_sre.models.base import Message, ToolCall
 
@@ -68,7 +69,10 @@ def action_schema() -> dict[str, Any]:
     pipes into other programs) is still the command layer's decision, as for every reply.
     """
     command = {"type": "object", "required": ["command"], "properties": {"command": {"type": "string"}}}
-    diagnosis = {"type": "object", "required": ["diagnosis"], "properties": {"diagnosis": diagnosis_schema()}}
+    # The graded forms (`namespace/Kind/name`, one of the five categories), as in the final turn: measured
+    # on qwen2.5-coder-1.5b, the plain schema let an in-loop answer name `shop/reviews`, which matches nothing.
+    graded = final_diagnosis_schema(diagnosis_schema())
+    diagnosis = {"type": "object", "required": ["diagnosis"], "properties": {"diagnosis": graded}}
     return _closed({"anyOf": [command, diagnosis]})  # type: ignore[no-any-return]
 
 
