@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from atlas_sre.cli import app
 
-COMMANDS = ["version", "exec", "analyze", "investigate", "mcp", "bench", "report", "demo"]
+COMMANDS = ["version", "exec", "analyze", "investigate", "mcp", "bench", "report", "demo", "view"]
 GROUPS = ["sim", "scenarios", "models", "capsules", "export"]
 
 

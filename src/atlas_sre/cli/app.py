@@ -24,6 +24,7 @@ from atlas_sre.cli.mcp import mcp
 from atlas_sre.cli.models import models_app
 from atlas_sre.cli.scenarios import scenarios_app
 from atlas_sre.cli.sim import sim_app
+from atlas_sre.cli.view import view
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Teacher-coached Kubernetes RCA.")
 
@@ -41,6 +42,7 @@ app.command()(mcp)
 app.command()(bench)
 app.command()(report)
 app.command()(demo)
+app.command()(view)
 app.add_typer(sim_app, name="sim")
 app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(models_app, name="models")
