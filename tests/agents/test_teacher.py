@@ -172,13 +172,16 @@ def test_a_proven_capsule_the_plan_does_not_name_earns_nothing() -> None:
     assert teacher.probe(MESH, NAIVE, [_record(12, 11)]).score == teacher.probe(MESH, NAIVE).score
 
 
-def test_the_plan_states_shared_capsule_steps_and_proofs_once() -> None:
+def test_the_plan_follows_the_best_capsule_and_states_every_proof_once() -> None:
     a = CapsuleBrief.of({"skill": "dr_debug", "trigger": "503", "evidence": [{"pattern": "IST0173"}],
                          "procedure": ["Run the analyzer.", "The cause is proved when the output shows `IST0173`."]})
     b = CapsuleBrief.of({"skill": "vs_debug", "trigger": "503", "evidence": [{"pattern": "IST0101"}],
                          "procedure": ["Run the analyzer.", "Check the routes.",
                                        "The cause is proved when the output shows `IST0101`."]})
-    plan = ReferenceStudent().plan(MESH, [a, b]).text
-    assert plan.count("Run the analyzer") == 1 and "Check the routes" in plan
+    result = ReferenceStudent().plan(MESH, [a, b])
+    plan = result.text
+    assert plan.count("Run the analyzer") == 1 and "Check the routes" not in plan  # the steps of `a` only
     assert plan.count("IST0173") == 1 and plan.count("IST0101") == 1  # each proof once, in the proof line
     assert "dr_debug" in plan and "vs_debug" in plan
+    # It read `a` in full and `b` by its proof: fewer tokens than both procedures.
+    assert result.usage.prompt_tokens < ReferenceStudent().plan(MESH, [a]).usage.prompt_tokens + count_tokens(b.text())

@@ -51,19 +51,20 @@ def phrase_commands(text: str, book: Phrasebook, tools: frozenset[str] | None = 
 
 def capsule_plan_lines(capsules: Sequence[CapsuleBrief], book: Phrasebook | None = None,
                        tools: frozenset[str] | None = None) -> list[str]:
-    """The plan's lines for applied capsules: each action step once, and one line for their proofs.
+    """The plan's lines for applied capsules: the followed capsule's action steps, one line for every proof.
 
     Capsules for one symptom often share steps (run the analyzer first; two steps are the same when
     they call for the same commands through the phrasebook) and differ in the proof
-    that decides between causes. A step that quotes its capsule's evidence is such a proof: a
-    criterion, not an action, so the plan states all of them in one line (the first two patterns
-    of each and the kind it blames; the full capsules stay in the task).
+    that decides between causes. The student follows the best match (the first) and reads the others
+    by their proofs only (`prompting.capsule_block`). A step that quotes its capsule's evidence is such a
+    proof: a criterion, not an action, so the plan states all of them in one line (the first two
+    patterns of each and the kind it blames).
     """
     if not capsules:
         return []
     steps: list[str] = []
     seen: set[object] = set()
-    for c in capsules:
+    for c in capsules[:1]:  # the capsule followed (the best match); the others lend their proofs
         for step in c.procedure:
             text = step.strip().rstrip(".")
             if not text or any(e.lower() in text.lower() for e in c.evidence if e.strip()):
@@ -117,7 +118,7 @@ class ReferenceStudent:
         """Commands from capsule commands and procedures, then from the guidance text."""
         out: list[str] = []
         tools = self.available_tools
-        for c in capsules:
+        for c in capsules[:1]:  # the capsule followed; the others only tell what would prove their cause
             out += [_capsule_template(cmd) for cmd in c.commands]
             out += phrase_commands("\n".join(c.procedure), self.data.phrasebook, tools)
         out += phrase_commands(guidance or "", self.data.phrasebook, tools)
