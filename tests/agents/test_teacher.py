@@ -7,6 +7,7 @@ import re
 import pytest
 
 from atlas_sre.agents.llm.teacher import LLMTeacher
+from atlas_sre.agents.prompting import capsule_block
 from atlas_sre.agents.reference.student import ReferenceStudent
 from atlas_sre.agents.reference.teacher import ReferenceTeacher
 from atlas_sre.agents.tokens import count_tokens
@@ -185,3 +186,15 @@ def test_the_plan_follows_the_best_capsule_and_states_every_proof_once() -> None
     assert "dr_debug" in plan and "vs_debug" in plan
     # It read `a` in full and `b` by its proof: fewer tokens than both procedures.
     assert result.usage.prompt_tokens < ReferenceStudent().plan(MESH, [a]).usage.prompt_tokens + count_tokens(b.text())
+
+
+def test_the_capsule_block_gives_the_followed_capsule_in_full_and_the_others_by_commands_and_proofs() -> None:
+    a = CapsuleBrief.of({"skill": "dr_debug", "trigger": "503", "evidence": [{"pattern": "IST0173"}],
+                         "procedure": ["Run the analyzer.", "Read the DestinationRule."]})
+    b = CapsuleBrief.of({"skill": "vs_debug", "trigger": "503", "evidence": [{"pattern": "IST0101"}],
+                         "procedure": ["Run the analyzer.", "Check the routes."],
+                         "commands": ["kubectl get virtualservices -n {namespace} -o yaml"]})
+    block = capsule_block([a, b])
+    assert "Read the DestinationRule" in block and "Check the routes" not in block
+    assert "vs_debug (when: 503); run: `kubectl get virtualservices -n {namespace} -o yaml`; proof: `IST0101`" in block
+    assert capsule_block([]) == ""

@@ -39,7 +39,7 @@ def render(name: str, **values: object) -> str:
 
 
 CAPSULE_HEADING = "Procedures that worked on similar incidents"
-OTHERS_HEADING = "Other matches (their proofs only)"
+OTHERS_HEADING = "Other matches (their commands and proofs)"
 APPLIED_HEADING = ("Skill Capsules the plan applies (their steps are in the plan; a strong record on similar "
                    "incidents is evidence that the plan works)")
 
@@ -50,12 +50,12 @@ def _listed(heading: str, lines: Sequence[str]) -> str:
 
 
 def capsule_block(capsules: Sequence[CapsuleBrief], heading: str = CAPSULE_HEADING) -> str:
-    """The capsule the student follows in full (the best match, first), then the others by their proofs.
+    """The capsule the student follows in full (the best match, first), then the others by commands and proofs.
 
     `\\n<heading>:\\n- skill (when: trigger): step; step\\n` plus, when more matched,
-    `Other matches (their proofs only):\\n- skill (when: …); proof: …\\n`; empty when there are none.
+    `Other matches (their commands and proofs):\\n- skill (when: …); run: …; proof: …\\n`; empty when there are none.
     Why not every procedure: matches for one symptom repeat each other's steps, so the full texts cost
-    the student (and the teacher reading its plan) tokens for nothing; the proofs are what differ.
+    the student (and the teacher reading its plan) tokens for nothing; commands and proofs are what differ.
     """
     if not capsules:
         return ""

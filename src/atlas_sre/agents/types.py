@@ -104,13 +104,15 @@ class CapsuleBrief:
         return f"{self.skill} (when: {self.trigger}): " + "; ".join(self.procedure)
 
     def proof_line(self) -> str:
-        """For prompts, a capsule not followed: `skill (when: trigger); proof: `A`/`B` → the Kind`.
+        """For prompts, a capsule not followed: `skill (when: trigger); run: `cmd`; proof: `A`/`B` → the Kind`.
 
-        Capsules retrieved for one symptom share their steps and differ in the proof that decides between
-        causes, so the followed capsule is given in full and the others by their proofs only.
+        Capsules retrieved for one symptom share their prose steps and differ in the commands and the proof
+        that decide between causes, so the followed capsule is given in full and the others by those only.
         """
         proof = "/".join(f"`{e}`" for e in self.evidence[:2]) + (f" → the {self.root_cause}" if self.root_cause else "")
-        return f"{self.skill} (when: {self.trigger})" + (f"; proof: {proof}" if proof.strip() else "")
+        runs = "; ".join(f"`{c}`" for c in self.commands)
+        return (f"{self.skill} (when: {self.trigger})" + (f"; run: {runs}" if runs else "")
+                + (f"; proof: {proof}" if proof.strip() else ""))
 
     def digest(self) -> str:
         """One line for the teacher: `service_mesh_debug (success 92% over 12 uses)`.

@@ -56,7 +56,7 @@ def capsule_plan_lines(capsules: Sequence[CapsuleBrief], book: Phrasebook | None
     Capsules for one symptom often share steps (run the analyzer first; two steps are the same when
     they call for the same commands through the phrasebook) and differ in the proof
     that decides between causes. The student follows the best match (the first) and reads the others
-    by their proofs only (`prompting.capsule_block`). A step that quotes its capsule's evidence is such a
+    by their commands and proofs (`prompting.capsule_block`). A step that quotes its capsule's evidence is such a
     proof: a criterion, not an action, so the plan states all of them in one line (the first two
     patterns of each and the kind it blames).
     """
@@ -118,9 +118,10 @@ class ReferenceStudent:
         """Commands from capsule commands and procedures, then from the guidance text."""
         out: list[str] = []
         tools = self.available_tools
-        for c in capsules[:1]:  # the capsule followed; the others only tell what would prove their cause
+        for i, c in enumerate(capsules):  # every capsule's commands; prose steps of the followed one only
             out += [_capsule_template(cmd) for cmd in c.commands]
-            out += phrase_commands("\n".join(c.procedure), self.data.phrasebook, tools)
+            if i == 0:
+                out += phrase_commands("\n".join(c.procedure), self.data.phrasebook, tools)
         out += phrase_commands(guidance or "", self.data.phrasebook, tools)
         return list(dict.fromkeys(cmd for cmd in out if self._usable(cmd)))
 
