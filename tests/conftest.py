@@ -8,9 +8,14 @@ A test that needs the XDG fallback deletes the variable itself (monkeypatch.dele
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+ARTEFACTS = Path(os.environ.get("ATLAS_SRE_TEST_ARTEFACTS")
+                 or Path(__file__).resolve().parent.parent / "test-artefacts")
+"""Where tests leave files for people to look at after the run (screenshots): kept, unlike tmp_path."""
 
 
 @pytest.fixture(autouse=True)
@@ -18,3 +23,10 @@ def _private_capsule_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch
     path = tmp_path_factory.mktemp("capsule-home") / "capsules.sqlite"
     monkeypatch.setenv("ATLAS_SRE_CAPSULES", str(path))
     return path
+
+
+@pytest.fixture
+def artefacts() -> Path:
+    """The suite's artefacts folder (`$ATLAS_SRE_TEST_ARTEFACTS`, default `test-artefacts/`), created."""
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTEFACTS

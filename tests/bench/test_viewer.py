@@ -203,7 +203,7 @@ def _browser() -> Any:
 
 
 def test_headless_browser_opens_an_episode_filters_and_follows_a_capsule(server: ViewerServer,
-                                                                         tmp_path: Path) -> None:
+                                                                         artefacts: Path) -> None:
     browser = _browser()
     from selenium.webdriver.common.by import By  # type: ignore[import-not-found]
     from selenium.webdriver.support.ui import Select  # type: ignore[import-not-found]
@@ -216,7 +216,7 @@ def test_headless_browser_opens_an_episode_filters_and_follows_a_capsule(server:
         assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Capsule ")
         browser.find_element(By.CSS_SELECTOR, "a[href^='/episode/']").click()
         assert browser.find_element(By.ID, "truth").is_displayed()
-        shot = tmp_path / "viewer-episode.png"
+        shot = artefacts / "viewer-episode.png"
         assert browser.save_screenshot(str(shot)) and shot.read_bytes().startswith(b"\x89PNG")
         print(f"screenshot: {shot}")
     finally:
