@@ -198,3 +198,43 @@ def test_the_capsule_block_gives_the_followed_capsule_in_full_and_the_others_by_
     assert "Read the DestinationRule" in block and "Check the routes" not in block
     assert "vs_debug (when: 503); run: `kubectl get virtualservices -n {namespace} -o yaml`; proof: `IST0101`" in block
     assert capsule_block([]) == ""
+
+
+def _guidance_for_a_model(incident: Incident, strategy_score: int, plan: str = NAIVE) -> str:
+    teacher = ReferenceTeacher()
+    teacher.name_commands = True
+    probe = teacher.probe(incident, plan)
+    forced = ProbeResult(strategy_score, probe.response, strategy_for(strategy_score))
+    return teacher.correct(incident, plan, forced).text
+
+
+def test_guidance_for_a_model_names_each_check_with_its_exact_command() -> None:
+    plain = ReferenceTeacher().correct(MESH, NAIVE, ReferenceTeacher().probe(MESH, NAIVE)).text
+    text = _guidance_for_a_model(MESH, 1)
+    assert "`" not in plain  # the reference student translates the words itself
+    commands = re.findall(r"`([^`]+)`", text)
+    assert "analyze -A" in commands
+    assert "kubectl get virtualservices,gateways,destinationrules -A -o yaml" in commands  # one get, three kinds
+    assert "kubectl logs POD -n shop -c istio-proxy --tail=100" in commands  # the incident's namespace filled in
+    assert not any("{" in c for c in commands) and len(commands) == len(set(commands))
+    assert count_tokens(text) <= 200
+
+
+def test_guidance_for_a_model_says_what_pod_stands_for_and_fits_the_budget() -> None:
+    text = _guidance_for_a_model(CRASH, 3)
+    assert "`kubectl logs POD -n shop --previous --tail=50`" in text
+    assert text.endswith("(POD: a real pod name from `kubectl get pods -n shop`.)")
+    light = _guidance_for_a_model(CRASH, 5)
+    assert light.startswith("Good plan. Also:") and "`" in light
+    tight = ReferenceTeacher(correction_token_limit=40)
+    tight.name_commands = True
+    probe = tight.probe(MESH, NAIVE)
+    assert count_tokens(tight.correct(MESH, NAIVE, probe).text) <= 40
+
+
+def test_the_protocol_asks_for_commands_only_for_a_model_student() -> None:
+    from atlas_sre.protocol.atlas import ATLASInference
+
+    assert ATLASInference("reference:student", "reference:teacher").teacher.name_commands is False
+    model = ATLASInference(ScriptedModel(["1. kubectl get pods -A"]), "reference:teacher")
+    assert model.teacher.name_commands is True

@@ -46,6 +46,8 @@ def teacher_for(spec: str, probe_token_limit: int, correction_token_limit: int, 
     teacher = make_teacher(spec, probe_token_limit=probe_token_limit, correction_token_limit=correction_token_limit)
     if hasattr(teacher, "available_tools"):
         teacher.available_tools = frozenset(default_tools(analyzer=analyzer))
+    if hasattr(teacher, "name_commands"):  # the evaluated student is a model: it copies exact commands
+        teacher.name_commands = True
     return teacher
 
 

@@ -88,6 +88,8 @@ class ATLASInference:
         for agent in (self.student, self.teacher):  # what exists, never what is true: a teacher must
             if hasattr(agent, "available_tools"):   # not send the student to a tool it does not have
                 agent.available_tools = frozenset(self.tools)
+        if hasattr(self.teacher, "name_commands"):  # a model copies commands; the reference student translates words
+            self.teacher.name_commands = bool(getattr(self.student, "copies_commands", False))
         self.episode: Episode | None = None
 
     # -- the seed's phases --------------------------------------------------------------------------

@@ -100,6 +100,10 @@ def with_ran_reminder(request: list[Message], messages: list[Message]) -> list[M
 class LLMStudent:
     """`plan` (≤ `plan_token_limit` tokens) and `act` (≤ `reply_token_limit` per reply) through `model`."""
 
+    copies_commands = True
+    """A model runs the commands it is shown rather than translating prose into them: a teacher that can
+    name each check's exact command does so for it (`ReferenceTeacher.name_commands`)."""
+
     def __init__(self, model: ChatModel, *, plan_token_limit: int = 300, reply_token_limit: int = 768,
                  max_steps: int = 20, tool_mode: str = "auto") -> None:
         if tool_mode not in TOOL_MODES:

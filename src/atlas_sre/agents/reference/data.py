@@ -135,7 +135,7 @@ class Curriculum(_Data):
     @field_validator("templates")
     @classmethod
     def _all_templates(cls, templates: dict[str, str]) -> dict[str, str]:
-        missing = {"light_ok", "light_hint", "medium", "heavy", "probe"} - templates.keys()
+        missing = {"light_ok", "light_hint", "medium", "heavy", "probe", "pod_note"} - templates.keys()
         if missing:
             raise ValueError(f"curriculum templates missing: {sorted(missing)}")
         return templates

@@ -30,7 +30,7 @@ from atlas_sre.models.base import Message
 HABITS = ("kubectl get pods -A", "kubectl describe pod {pod} -n {pod_ns}", "kubectl logs {pod} -n {pod_ns} --tail=50")
 HABIT_PLAN = ("List the pods in all namespaces (kubectl get pods -A).", "Describe the most suspicious pod.",
               "Read its logs.", "Report the failing workload as the root cause.")
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([^}]+))?\}")
+PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([^}]+))?\}")
 
 
 def phrase_commands(text: str, book: Phrasebook, tools: frozenset[str] | None = None) -> list[str]:
@@ -131,7 +131,7 @@ class ReferenceStudent:
         lines = capsule_plan_lines(capsules, self.data.phrasebook, self.available_tools)
         directed = self.directed_commands((), guidance)
         if directed:
-            shown = [_PLACEHOLDER.sub(lambda m: f"<{m.group(2) or m.group(1)}>", c) for c in directed]
+            shown = [PLACEHOLDER.sub(lambda m: f"<{m.group(2) or m.group(1)}>", c) for c in directed]
             lines.append("Follow the teacher's guidance: " + "; ".join(f"`{c}`" for c in shown) + ".")
         lines += HABIT_PLAN
         text = "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
@@ -198,7 +198,7 @@ class ReferenceStudent:
     def _render(self, template: str) -> str | None:
         """Fill placeholders from observations: None = pods not listed yet, "" = cannot be filled."""
         values: dict[str, str] = {}
-        for m in _PLACEHOLDER.finditer(template):
+        for m in PLACEHOLDER.finditer(template):
             key, arg = m.group(1), m.group(2)
             value = self._value(key, arg)
             if value is None:
