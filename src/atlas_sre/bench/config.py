@@ -49,8 +49,12 @@ def check_agent_modes(agent: str | None, modes: list[str]) -> None:
                          f"capsules), got --modes {','.join(modes)}")
 
 
+RUN_PLACE: tuple[str, ...] = ("workers", "executor", "ray_address")
+"""`BenchConfig` fields that decide where and how fast episodes run, never their numbers."""
+
+
 class BenchConfig(BaseModel):
-    """Everything that decides a run's numbers (`workers` only decides how fast they come)."""
+    """Everything that decides a run's numbers (`RUN_PLACE` only decides where and how fast they come)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -81,6 +85,10 @@ class BenchConfig(BaseModel):
         default=None, description="an outside agent, 'cmd:<template>' with {incident} (bench/external.py); "
                                   "runs mode student only")
     agent_timeout_s: float = Field(default=600.0, gt=0, description="per-episode limit of an outside agent")
+    executor: Literal["local", "ray"] = Field(
+        default="local", description="where episodes run: local processes or Ray tasks (docs/ray.md)")
+    ray_address: str | None = Field(
+        default=None, description="the Ray cluster to join (`auto`, HOST:PORT, ray://HOST:PORT); none: a local Ray")
 
     @field_validator("modes", mode="before")
     @classmethod
@@ -102,9 +110,16 @@ class BenchConfig(BaseModel):
         check_agent_modes(self.agent, self.modes)
         return self
 
+    @model_validator(mode="after")
+    def _ray_address_needs_ray(self) -> BenchConfig:
+        if self.ray_address and self.executor != "ray":
+            raise ValueError("--ray-address needs --executor ray")
+        return self
+
     def identity(self) -> dict[str, Any]:
-        """The fields a resumed run must share with the run it continues (not `workers`)."""
-        return self.model_dump(exclude={"workers"})
+        """The fields a resumed run must share with the run it continues: not how fast or where it runs
+        (`workers`, `executor`, `ray_address`), so a run started locally may be finished on Ray."""
+        return self.model_dump(exclude=set(RUN_PLACE))
 
 
 class TokenUse(BaseModel):

@@ -66,6 +66,19 @@ def execute_episode(runner: EpisodeRunner, task: EpisodeTask) -> EpisodeResult:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+class Pool(Protocol):
+    """What the scheduler drives: `SerialPool`, `ProcessPool` or `executor_ray.RayPool`."""
+
+    def submit(self, task: EpisodeTask) -> None: ...
+
+    @property
+    def busy(self) -> bool: ...
+
+    def next_done(self) -> list[tuple[EpisodeTask, EpisodeResult]]: ...
+
+    def close(self) -> None: ...
+
+
 class SerialPool:
     """Runs episodes one at a time in this process, each only when the caller asks for a result.
 
@@ -131,6 +144,24 @@ class ProcessPool:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-def make_pool(runner: EpisodeRunner, workers: int) -> SerialPool | ProcessPool:
-    """Serial in-process for one worker (fast start, easy debugging), spawn processes otherwise."""
+EXECUTORS: tuple[str, ...] = ("local", "ray")
+
+
+def check_executor(executor: str, ray_address: str | None) -> None:
+    """A known executor, and an address only for Ray (a local run given one would silently ignore it)."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}: valid executors are {', '.join(EXECUTORS)}")
+    if ray_address and executor != "ray":
+        raise ValueError("--ray-address needs --executor ray")
+
+
+def make_pool(runner: EpisodeRunner, workers: int, executor: str = "local", ray_address: str | None = None) -> Pool:
+    """Local: serial in-process for one worker (fast start, easy debugging), spawn processes otherwise.
+    Ray: episodes as Ray tasks (`executor_ray.RayPool`; a local Ray with `workers` slots, or the cluster
+    at `ray_address`). Every pool has the same interface: submit, busy, next_done, close."""
+    check_executor(executor, ray_address)
+    if executor == "ray":
+        from atlas_sre.bench.executor_ray import RayPool  # optional dependency: imported only when asked for
+
+        return RayPool(runner, workers, ray_address, execute_episode)
     return SerialPool(runner) if workers <= 1 else ProcessPool(runner, workers)

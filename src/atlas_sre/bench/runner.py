@@ -139,7 +139,8 @@ class _Scheduler:
         self.stores.reset()
         if self.cfg.capsules_from:
             self.stores.seed(self.cfg.capsules_from, (TRAIN_STORE, ACAP_STORE))
-        self.pool = make_pool(self.runner, self.cfg.workers or auto_workers())
+        self.pool = make_pool(self.runner, self.cfg.workers or auto_workers(), self.cfg.executor,
+                              self.cfg.ray_address)
         try:
             for ci in range(len(self.plan.chains)):
                 self._start(ci)

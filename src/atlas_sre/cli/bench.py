@@ -39,12 +39,17 @@ def bench(
                                      help="Benchmark an outside agent command (mode student only; docs/outside-"
                                           "agents.md): {incident} is its briefing, KUBECONFIG the scenario's."),
     agent_timeout: float = typer.Option(600.0, "--agent-timeout", min=1, help="Seconds per outside-agent episode."),
+    executor: str = typer.Option("local", "--executor", metavar="local|ray",
+                                 help="Where episodes run: local worker processes, or Ray tasks (docs/ray.md)."),
+    ray_address: str | None = typer.Option(None, "--ray-address", metavar="ADDR",
+                                           help="With --executor ray: the cluster to join (auto, HOST:PORT, "
+                                                "ray://HOST:10001); none starts a local Ray."),
 ) -> None:
     """Benchmark modes side by side over a scenario set; writes results, summary and reports."""
     raise typer.Exit(bench_cli(scenarios, modes, iterations, repeats, split, workers, student, teacher, seed, out,
                                tool_mode=tool_mode, max_steps=max_steps, capsules_from=capsules_from,
                                no_analyzer=no_analyzer, train_iterations=train_iterations, agent=agent,
-                               agent_timeout=agent_timeout))
+                               agent_timeout=agent_timeout, executor=executor, ray_address=ray_address))
 
 
 def report(dirs: list[str] = typer.Argument(..., help="One run folder (rebuild) or two (compare).")) -> None:
@@ -61,10 +66,11 @@ def bench_cli(scenarios: list[str] | str | None = None, modes: str | None = None
               teacher: str = "reference:teacher", seed: int = 0, out: str = "bench-out", *,
               tool_mode: str = "auto", max_steps: int | None = None, capsules_from: str | None = None,
               no_analyzer: bool = False, train_iterations: int = 1, agent: str | None = None,
-              agent_timeout: float = 600.0) -> int:
+              agent_timeout: float = 600.0, executor: str = "local", ray_address: str | None = None) -> int:
     """Run or resume a benchmark into `out`, print the per-mode table; exit code. `workers=0`: auto."""
     from atlas_sre.agents.llm.tools import TOOL_MODES
     from atlas_sre.bench.config import BenchConfig, check_agent_modes, parse_modes
+    from atlas_sre.bench.executor import check_executor
     from atlas_sre.bench.runner import run_bench
     from atlas_sre.bench.tables import console_report
 
@@ -74,6 +80,12 @@ def bench_cli(scenarios: list[str] | str | None = None, modes: str | None = None
         _err(f"unknown --tool-mode {tool_mode!r}: valid modes are {', '.join(TOOL_MODES)}")
         return 2
     try:
+        check_executor(executor, ray_address)
+        if executor == "ray":  # before anything is written: say how to install it, not a traceback later
+            from atlas_sre.bench.executor_ray import check_address, import_ray
+            import_ray()
+            if ray_address:
+                check_address(ray_address)
         if agent is not None:
             from atlas_sre.bench.external import parse_agent
             parse_agent(agent)
@@ -84,7 +96,7 @@ def bench_cli(scenarios: list[str] | str | None = None, modes: str | None = None
                           agent=agent, agent_timeout_s=agent_timeout,
                           workers=workers, student=student, teacher=teacher, seed=seed, tool_mode=tool_mode,
                           max_steps=max_steps, no_analyzer=no_analyzer, train_iterations=train_iterations,
-                          capsules_from=_library(capsules_from))
+                          capsules_from=_library(capsules_from), executor=executor, ray_address=ray_address)
         run = run_bench(cfg, out, progress=sys.stderr.isatty())
     except KeyboardInterrupt:
         _err(f"interrupted; finished episodes are in {out}/results.jsonl — rerun the same command to resume")
