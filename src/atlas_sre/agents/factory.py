@@ -8,7 +8,7 @@ is code, not a language model, so there is nothing to load and nothing to chat w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -89,10 +89,19 @@ def make_student(model: Any, *, max_steps: int = 20, tool_mode: str = "auto", **
                  lambda chat: LLMStudent(chat, max_steps=max_steps, tool_mode=tool_mode, **options))
 
 
-def make_teacher(model: Any, *, probe_token_limit: int = 50, correction_token_limit: int = 200) -> Teacher:
-    """The teacher for `model` with the given budgets (an existing Teacher keeps its own)."""
+def make_teacher(model: Any, *, probe_token_limit: int = 50, correction_token_limit: int = 200,
+                 prompts: Mapping[str, str] | None = None) -> Teacher:
+    """The teacher for `model` with the given budgets (an existing Teacher keeps its own).
+
+    `prompts` overrides an LLM teacher's templates by name (`agents/llm/teacher_prompts.py`); the
+    reference teacher writes from its curriculum, not from prompts, so it refuses them.
+    """
+    def reference() -> ReferenceTeacher:
+        if prompts:
+            raise ValueError("teacher prompts apply to a model teacher, not to reference:teacher")
+        return ReferenceTeacher(probe_token_limit=probe_token_limit, correction_token_limit=correction_token_limit)
+
     return _make(model, "teacher", (ReferenceTeacher, LLMTeacher),  # type: ignore[no-any-return]
-                 lambda: ReferenceTeacher(probe_token_limit=probe_token_limit,
-                                          correction_token_limit=correction_token_limit),
+                 reference,
                  lambda chat: LLMTeacher(chat, probe_token_limit=probe_token_limit,
-                                         correction_token_limit=correction_token_limit))
+                                         correction_token_limit=correction_token_limit, prompts=prompts))

@@ -24,6 +24,7 @@ from atlas_sre.cli.mcp import mcp
 from atlas_sre.cli.models import models_app
 from atlas_sre.cli.scenarios import scenarios_app
 from atlas_sre.cli.sim import sim_app
+from atlas_sre.cli.train import train_app
 from atlas_sre.cli.view import view
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Teacher-coached Kubernetes RCA.")
@@ -48,6 +49,7 @@ app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(models_app, name="models")
 app.add_typer(capsules_app, name="capsules")
 app.add_typer(export_app, name="export")
+app.add_typer(train_app, name="train")
 
 
 def main() -> None:

@@ -40,7 +40,8 @@ def investigate_cli(incident: str, scenario: str | None = None, kubeconfig: str 
                     teacher: str = "reference:teacher", no_teach: bool = False, max_steps: int = 20,
                     as_json: bool = False, trace: str | None = None, *, capsules: Any = None,
                     no_capsules: bool = False, learn: bool = False, tool_mode: str = "auto",
-                    no_analyzer: bool = False, out: TextIO | None = None, err: TextIO | None = None) -> int:
+                    no_analyzer: bool = False, teacher_prompts: str | None = None, out: TextIO | None = None,
+                    err: TextIO | None = None) -> int:
     """Investigate INCIDENT (empty: the scenario's own summary); return the process exit code.
 
     `capsules`: a capsule store's path (`--capsules`; None: the per-user default store), or
@@ -48,6 +49,7 @@ def investigate_cli(incident: str, scenario: str | None = None, kubeconfig: str 
     the run into the store afterwards (module docstring).
     `tool_mode`: how a chat-model student replies (`agents.llm.tools.TOOL_MODES`; docs/models.md).
     `no_analyzer`: no `analyze` tool (kubectl only), as `bench --no-analyzer`.
+    `teacher_prompts`: a folder of teacher templates replacing the packaged ones (`atlas-sre train prompts`).
     """
     from atlas_sre.capsules import CapsuleStore, SchemaTooNewError  # `--help` stays fast
     from atlas_sre.capsules.store import store_location
@@ -77,14 +79,17 @@ def investigate_cli(incident: str, scenario: str | None = None, kubeconfig: str 
             return _error("--learn needs a capsule store (--capsules STORE)", USAGE_ERROR, err)
         return _investigate(incident, scenario, kubeconfig, context, namespace, student, teacher, no_teach,
                             max_steps, as_json, trace, capsules, tool_mode, out, err,
-                            store_path=store_path, learn=learn, no_analyzer=no_analyzer)
+                            store_path=store_path, learn=learn, no_analyzer=no_analyzer,
+                            teacher_prompts=teacher_prompts)
 
 
 def _investigate(incident: str, scenario: str | None, kubeconfig: str | None, context: str | None,
                  namespace: str | None, student: str, teacher: str, no_teach: bool, max_steps: int, as_json: bool,
                  trace: str | None, capsules: Any, tool_mode: str, out: TextIO, err: TextIO, *,
-                 store_path: Path | str | None = None, learn: bool = False, no_analyzer: bool = False) -> int:
-    from atlas_sre.agents.factory import make_student
+                 store_path: Path | str | None = None, learn: bool = False, no_analyzer: bool = False,
+                 teacher_prompts: str | None = None) -> int:
+    from atlas_sre.agents.factory import make_student, make_teacher
+    from atlas_sre.agents.llm.teacher_prompts import load_teacher_prompts
     from atlas_sre.agents.llm.tools import TOOL_MODES
     from atlas_sre.agents.loop import LoopConfig
     from atlas_sre.environments import ClusterUnavailable, default_tools
@@ -109,7 +114,9 @@ def _investigate(incident: str, scenario: str | None, kubeconfig: str | None, co
 
     try:
         agent = make_student(student, max_steps=max_steps, tool_mode=tool_mode)
-        atlas = ATLASInference(agent, teacher, loop_config=LoopConfig(max_steps=max_steps), on_step=on_step,
+        coach: Any = (make_teacher(teacher, prompts=load_teacher_prompts(teacher_prompts)) if teacher_prompts
+                      else teacher)
+        atlas = ATLASInference(agent, coach, loop_config=LoopConfig(max_steps=max_steps), on_step=on_step,
                                tools=default_tools(analyzer=not no_analyzer))
     except (ModelError, ValueError) as exc:
         return _error(str(exc), USAGE_ERROR, err)
@@ -177,9 +184,12 @@ def investigate(
                                        "replies (llama.cpp)."),
     no_analyzer: bool = typer.Option(False, "--no-analyzer", help="No `analyze` tool: kubectl only (the teacher "
                                                                   "is told, and never asks for it)."),
+    teacher_prompts: str | None = typer.Option(None, "--teacher-prompts", metavar="DIR",
+                                               help="A model teacher's templates from DIR (written by `atlas-sre "
+                                                    "train prompts`) instead of the packaged ones."),
 ) -> None:
     """Investigate an incident read-only: plan, (teaching), commands, diagnosis."""
     raise typer.Exit(investigate_cli(incident, scenario, kubeconfig, context, namespace, student, teacher,
                                      no_teach, max_steps, as_json, trace, capsules=capsules,
                                      no_capsules=no_capsules, learn=learn, tool_mode=tool_mode,
-                                     no_analyzer=no_analyzer))
+                                     no_analyzer=no_analyzer, teacher_prompts=teacher_prompts))
