@@ -81,6 +81,9 @@ class BenchConfig(BaseModel):
         default=2700.0, ge=0, description="time-to-correct cost of a wrong or empty answer (the seed's 45 min)")
     no_analyzer: bool = Field(
         default=False, description="agents get no `analyze` tool: what they know beyond the analyzer")
+    teacher_prompts: dict[str, str] | None = Field(
+        default=None, description="the LLM teacher's templates replacing the packaged ones, by name (the texts "
+                                  "themselves, so the run's identity is the prompts, not a folder's path)")
     agent: str | None = Field(
         default=None, description="an outside agent, 'cmd:<template>' with {incident} (bench/external.py); "
                                   "runs mode student only")
@@ -164,6 +167,7 @@ class EpisodeTask(BaseModel):
     max_steps: int | None = None
     tool_mode: str = "auto"
     no_analyzer: bool = False
+    teacher_prompts: dict[str, str] | None = None
     run_dir: str = "."
     trace_path: str | None = None
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from atlas_sre.agents.factory import make_student
+from atlas_sre.agents.factory import make_student, make_teacher
 from atlas_sre.agents.loop import LoopConfig
 from atlas_sre.bench.config import (
     BaselineFields,
@@ -114,8 +114,9 @@ class ProtocolEpisodeRunner(BaseModel):
     write_traces: bool = True
 
     def _agent(self, task: EpisodeTask) -> Any:
+        prompts = tuple(sorted((task.teacher_prompts or {}).items()))
         key = (task.student, task.teacher, task.probe_token_limit, task.correction_token_limit,
-               task.max_steps, task.mode == "capsules", task.tool_mode, task.no_analyzer)
+               task.max_steps, task.mode == "capsules", task.tool_mode, task.no_analyzer, prompts)
         if key not in _AGENTS:
             options: dict[str, Any] = {"baseline_uses_capsules": task.mode == "capsules",
                                        "tools": default_tools(analyzer=not task.no_analyzer)}
@@ -123,7 +124,10 @@ class ProtocolEpisodeRunner(BaseModel):
                 options["max_steps"] = task.max_steps
             student = make_student(task.student, max_steps=task.max_steps or LoopConfig().max_steps,
                                    tool_mode=task.tool_mode)
-            _AGENTS[key] = ATLASInference(student, task.teacher, task.probe_token_limit,
+            teacher = (make_teacher(task.teacher, probe_token_limit=task.probe_token_limit,
+                                    correction_token_limit=task.correction_token_limit,
+                                    prompts=task.teacher_prompts) if task.teacher_prompts else task.teacher)
+            _AGENTS[key] = ATLASInference(student, teacher, task.probe_token_limit,
                                           task.correction_token_limit, **options)
         return _AGENTS[key]
 

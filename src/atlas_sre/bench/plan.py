@@ -232,7 +232,7 @@ def _task(cfg: BenchConfig, run_dir: Path, meta: ScenarioMeta, mode: str, iterat
         seed=episode_seed(cfg.seed, meta.name, repeat), teach=TEACHING[mode], store_group=group,
         student=cfg.student, teacher=cfg.teacher, probe_token_limit=cfg.probe_token_limit,
         correction_token_limit=cfg.correction_token_limit, max_steps=cfg.max_steps, tool_mode=cfg.tool_mode,
-        no_analyzer=cfg.no_analyzer,
+        no_analyzer=cfg.no_analyzer, teacher_prompts=cfg.teacher_prompts,
         run_dir=str(run_dir), trace_path=str(run_dir / "traces" / f"{safe_name(key)}.json"),
     )
 

@@ -39,6 +39,9 @@ def bench(
                                      help="Benchmark an outside agent command (mode student only; docs/outside-"
                                           "agents.md): {incident} is its briefing, KUBECONFIG the scenario's."),
     agent_timeout: float = typer.Option(600.0, "--agent-timeout", min=1, help="Seconds per outside-agent episode."),
+    teacher_prompts: str | None = typer.Option(None, "--teacher-prompts", metavar="DIR",
+                                               help="The LLM teacher's templates from DIR (`atlas-sre train "
+                                                    "prompts`) instead of the packaged ones."),
     executor: str = typer.Option("local", "--executor", metavar="local|ray",
                                  help="Where episodes run: local worker processes, or Ray tasks (docs/ray.md)."),
     ray_address: str | None = typer.Option(None, "--ray-address", metavar="ADDR",
@@ -49,7 +52,21 @@ def bench(
     raise typer.Exit(bench_cli(scenarios, modes, iterations, repeats, split, workers, student, teacher, seed, out,
                                tool_mode=tool_mode, max_steps=max_steps, capsules_from=capsules_from,
                                no_analyzer=no_analyzer, train_iterations=train_iterations, agent=agent,
-                               agent_timeout=agent_timeout, executor=executor, ray_address=ray_address))
+                               agent_timeout=agent_timeout, executor=executor, ray_address=ray_address,
+                               teacher_prompts=teacher_prompts))
+
+
+def _teacher_prompts(folder: str | None, teacher: str) -> dict[str, str] | None:
+    """The templates in `folder` (checked), for a model teacher only: the reference teacher has no prompts."""
+    if folder is None:
+        return None
+    from atlas_sre.agents.factory import make_teacher
+    from atlas_sre.agents.llm.teacher_prompts import load_teacher_prompts
+
+    prompts = load_teacher_prompts(folder)
+    if teacher.split(":", 1)[0] == "reference":
+        make_teacher(teacher, prompts=prompts)  # raises the one-line refusal
+    return prompts
 
 
 def report(dirs: list[str] = typer.Argument(..., help="One run folder (rebuild) or two (compare).")) -> None:
@@ -66,7 +83,8 @@ def bench_cli(scenarios: list[str] | str | None = None, modes: str | None = None
               teacher: str = "reference:teacher", seed: int = 0, out: str = "bench-out", *,
               tool_mode: str = "auto", max_steps: int | None = None, capsules_from: str | None = None,
               no_analyzer: bool = False, train_iterations: int = 1, agent: str | None = None,
-              agent_timeout: float = 600.0, executor: str = "local", ray_address: str | None = None) -> int:
+              agent_timeout: float = 600.0, executor: str = "local", ray_address: str | None = None,
+              teacher_prompts: str | None = None) -> int:
     """Run or resume a benchmark into `out`, print the per-mode table; exit code. `workers=0`: auto."""
     from atlas_sre.agents.llm.tools import TOOL_MODES
     from atlas_sre.bench.config import BenchConfig, check_agent_modes, parse_modes
@@ -81,6 +99,7 @@ def bench_cli(scenarios: list[str] | str | None = None, modes: str | None = None
         return 2
     try:
         check_executor(executor, ray_address)
+        prompts = _teacher_prompts(teacher_prompts, teacher)
         if executor == "ray":  # before anything is written: say how to install it, not a traceback later
             from atlas_sre.bench.executor_ray import check_address, import_ray
             import_ray()
@@ -96,7 +115,8 @@ def bench_cli(scenarios: list[str] | str | None = None, modes: str | None = None
                           agent=agent, agent_timeout_s=agent_timeout,
                           workers=workers, student=student, teacher=teacher, seed=seed, tool_mode=tool_mode,
                           max_steps=max_steps, no_analyzer=no_analyzer, train_iterations=train_iterations,
-                          capsules_from=_library(capsules_from), executor=executor, ray_address=ray_address)
+                          capsules_from=_library(capsules_from), executor=executor, ray_address=ray_address,
+                          teacher_prompts=prompts)
         run = run_bench(cfg, out, progress=sys.stderr.isatty())
     except KeyboardInterrupt:
         _err(f"interrupted; finished episodes are in {out}/results.jsonl — rerun the same command to resume")
