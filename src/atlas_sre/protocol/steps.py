@@ -136,19 +136,25 @@ class Correct:
 @dataclass
 class Investigate:
     """In the episode's environment (none: nothing to do), the baseline run, then, when teaching
-    happened, the guided run (its plan, the guidance and the capsules in the briefing)."""
+    happened, the guided run (its plan, the guidance and the capsules in the briefing).
+
+    `guided_only`: the untaught control is already known (a trainer caches it per scenario), so only
+    the guided run is made."""
 
     student: Student
     config: LoopConfig
     on_step: StepCallback | None = None
+    guided_only: bool = False
 
     def __call__(self, episode: Episode) -> Episode:
         env = episode.environment
         if env is None:
             return episode
-        assert episode.baseline_plan is not None, "Investigate needs a plan (run Plan first)"
-        runs = [("baseline", Briefing(episode.incident, episode.baseline_plan.text, None, episode.baseline_capsules,
-                                      env.namespace))]
+        runs = []
+        if not self.guided_only:
+            assert episode.baseline_plan is not None, "Investigate needs a plan (run Plan first)"
+            runs.append(("baseline", Briefing(episode.incident, episode.baseline_plan.text, None,
+                                              episode.baseline_capsules, env.namespace)))
         if episode.correction and episode.guided_plan:
             runs.append(("guided", Briefing(episode.incident, episode.guided_plan.text, episode.correction.text,
                                             episode.capsules, env.namespace)))

@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from atlas_sre.agents.factory import make_teacher
-from atlas_sre.agents.loop import LoopConfig, run_investigation
-from atlas_sre.agents.types import Briefing, Student
+from atlas_sre.agents.loop import LoopConfig
+from atlas_sre.agents.types import Student
 from atlas_sre.bench.config import ScenarioMeta
 from atlas_sre.bench.episode import OBSERVED_AT
 from atlas_sre.environments import default_tools
 from atlas_sre.models.base import ChatModel
 from atlas_sre.protocol.atlas import ATLASInference
 from atlas_sre.protocol.episode import Episode
-from atlas_sre.protocol.steps import Correct, Plan, Probe, grade
+from atlas_sre.protocol.steps import Correct, Investigate, Plan, Probe, grade
 
 MAX_COMMANDS_SHOWN = 12
 
@@ -62,25 +62,6 @@ class TaughtRun:
         return {"scenario": self.scenario, "correct": self.correct, "probe_score": self.score,
                 "strategy": self.strategy, "certified": self.certified, "commands": len(self.commands),
                 "outcome": self.outcome}
-
-
-@dataclass
-class InvestigateGuided:
-    """The guided investigation only (`protocol.steps.Investigate` without the untaught control)."""
-
-    student: Student
-    config: LoopConfig
-
-    def __call__(self, episode: Episode) -> Episode:
-        env = episode.environment
-        assert env is not None and episode.correction is not None and episode.guided_plan is not None
-        briefing = Briefing(episode.incident, episode.guided_plan.text, episode.correction.text, episode.capsules,
-                            env.namespace)
-        with episode.timed("guided_s"):
-            trajectory = run_investigation(self.student, env, briefing, config=self.config, label="guided")
-        episode.trajectories.append(trajectory)
-        episode.usage["student"]["execute_guided"] = trajectory.usage
-        return episode
 
 
 def verdict(grade_row: Mapping[str, Any], truth: Any) -> str:
@@ -138,7 +119,7 @@ def episode_evaluator(teacher_model: ChatModel, student: Student, *, max_steps: 
         atlas = ATLASInference(student, teacher, probe_token_limit, correction_token_limit, loop_config=loop,
                                tools=default_tools())
         steps = [Plan(atlas.student), Probe(atlas.teacher, atlas.certify_score), Correct(atlas.teacher, atlas.student),
-                 InvestigateGuided(atlas.student, loop), grade]
+                 Investigate(atlas.student, loop, guided_only=True), grade]
         episode = atlas.run_episode(scenario=scenario.path, anchor=OBSERVED_AT, steps=steps)
         return taught_run(scenario, episode)
 

@@ -30,24 +30,21 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from atlas_sre.agents.loop import LoopConfig, run_investigation
 from atlas_sre.agents.parsing import parse_probe_score, teaching_text
 from atlas_sre.agents.tokens import count_tokens
 from atlas_sre.agents.types import (
-    Briefing,
     CapsuleBrief,
     Correction,
     Incident,
     PlanResult,
     ProbeResult,
-    Student,
     strategy_for,
 )
 from atlas_sre.bench.episode import OBSERVED_AT
 from atlas_sre.bench.metrics import teaching_reward
 from atlas_sre.protocol.atlas import ATLASInference
 from atlas_sre.protocol.episode import Episode
-from atlas_sre.protocol.steps import Correct, Probe, grade
+from atlas_sre.protocol.steps import Correct, Investigate, Probe, grade
 from atlas_sre.training.dataset import Baseline
 
 LENGTH_BUDGET = 200
@@ -110,24 +107,6 @@ class _UsePlan:
         return episode
 
 
-@dataclass
-class _InvestigateGuided:
-    """Episode step: only the guided run (the baseline is cached), as `protocol.steps.Investigate` runs it."""
-
-    student: Student
-    config: LoopConfig
-
-    def __call__(self, episode: Episode) -> Episode:
-        env = episode.environment
-        assert env is not None and episode.correction is not None and episode.guided_plan is not None
-        briefing = Briefing(episode.incident, episode.guided_plan.text, episode.correction.text, (), env.namespace)
-        with episode.timed("guided_s"):
-            traj = run_investigation(self.student, env, briefing, config=self.config, label="guided")
-        episode.trajectories.append(traj)
-        episode.usage["student"]["execute_guided"] = traj.usage
-        return episode
-
-
 @dataclass(frozen=True)
 class Scored:
     """One completion's reward and where it came from (a line of `completions.jsonl`)."""
@@ -182,7 +161,7 @@ class TeachingReward:
         teacher = CompletionTeacher(completion)
         student = self.atlas.student
         steps = [_UsePlan(base), Probe(teacher, self.certify_score), Correct(teacher, student),
-                 _InvestigateGuided(student, self.atlas.loop_config), grade]
+                 Investigate(student, self.atlas.loop_config, guided_only=True), grade]
         episode = self.atlas.run_episode(scenario=base.path, anchor=OBSERVED_AT, steps=steps)
         run = episode.trajectory("guided")
         assert run is not None and episode.grades is not None and episode.correction is not None
