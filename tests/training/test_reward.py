@@ -62,6 +62,8 @@ def test_split_is_by_scenario_and_prompts_hold_no_ground_truth(baselines: list[B
     user = train[0]["prompt"][1]["content"]
     base = next(b for b in baselines if b.scenario == train[0]["scenario"])
     assert base.plan in user and "Score: N/5" in user
+    # one reply holds both parts a completion is scored on: the score line, then the guidance
+    assert "<teaching></teaching>" in user and "exactly one line" not in user
     assert "invalid-kubernetes-service-selector" not in user
 
 

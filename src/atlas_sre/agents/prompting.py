@@ -18,7 +18,7 @@ from atlas_sre.models.base import Message
 PROMPT_NAMES = (
     "student_system", "student_task", "student_plan", "student_plan_system", "format_error", "observation",
     "repeated_command", "refused_command", "limit_reached", "final_turn", "teacher_system", "teacher_checks",
-    "teacher_probe",
+    "teacher_probe", "teacher_probe_correct",
     "teacher_correct_light", "teacher_correct_medium", "teacher_correct_heavy",
     "student_tools", "student_constrained", "student_ran",
 )

@@ -92,13 +92,17 @@ def _brief(data: dict[str, Any]) -> CapsuleBrief:
                         learnt_from=int(data.get("learnt_from") or 0), successes=int(data.get("successes") or 0))
 
 
-def teacher_prompt(teaching: dict[str, Any]) -> list[Message]:
-    """The messages `LLMTeacher.probe` sends for this incident, plan and capsules (its templates)."""
+def teacher_prompt(teaching: dict[str, Any], *, one_reply: bool = False) -> list[Message]:
+    """The messages `LLMTeacher.probe` sends for this incident, plan and capsules (its templates).
+
+    `one_reply`: the same incident, plan and checks, asking for the score line *and* the guidance in one
+    reply (`teacher_probe_correct`): what a completion holding both must be prompted with (GRPO)."""
     incident = str(teaching.get("incident") or "")
     plan = str(teaching.get("plan") or "").strip() or "(no plan)"
     capsules = [_brief(c) for c in teaching.get("capsules") or ()]
     checks = render("teacher_checks", namespace=incident_namespace(incident) or "NAMESPACE").strip()
-    user = render("teacher_probe", incident=incident, plan=plan, capsule_block=capsule_digest_block(capsules),
+    user = render("teacher_probe_correct" if one_reply else "teacher_probe", incident=incident, plan=plan,
+                  capsule_block=capsule_digest_block(capsules),
                   checks=checks)
     return [{"role": "system", "content": render("teacher_system")}, {"role": "user", "content": user}]
 

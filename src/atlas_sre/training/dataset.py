@@ -8,9 +8,11 @@ the reference student both are deterministic, so they are computed once per scen
 the output folder (`baselines.json`): a resumed run reads them back instead of re-running them, and
 keeps the same split and the same pinned scenario files (`bench/plan.py: resolve_scenarios`).
 
-The prompt is `bench/export.py: teacher_prompt` — the LLM teacher's own probe messages — so a
-trained teacher is trained on the prompt it will be served, the one `atlas-sre export teacher`
-writes. The split is by scenario (`bench/plan.py: split_scenarios`, fault-stratified and seeded):
+The prompt is `bench/export.py: teacher_prompt(one_reply=True)`: the LLM teacher's system prompt,
+incident, plan and lettered checks, asking for the score line and the guidance in one reply. The
+probe prompt alone asks for "exactly one line", and a model that obeys it never writes guidance, so
+no completion could change the student's run: the reward would only ever see the format term.
+The split is by scenario (`bench/plan.py: split_scenarios`, fault-stratified and seeded):
 no incident of the test half is ever seen in training. Ground-truth-derived fields (the baseline's
 correctness) stay in `Baseline`, which only the reward reads; a prompt row holds the messages and
 the scenario's name.
@@ -56,8 +58,9 @@ class Baseline:
 
     @property
     def prompt(self) -> list[Message]:
-        """The LLM teacher's probe messages for this incident and plan (no capsules: none are applied here)."""
-        return teacher_prompt({"incident": self.incident, "plan": self.plan, "capsules": []})
+        """The LLM teacher's messages for this incident and plan, asking for score and guidance in one reply
+        (no capsules: none are applied here)."""
+        return teacher_prompt({"incident": self.incident, "plan": self.plan, "capsules": []}, one_reply=True)
 
 
 def run_baseline(atlas: ATLASInference, meta: ScenarioMeta, split: str) -> Baseline:
