@@ -179,6 +179,13 @@ def test_an_unusable_rewrite_scores_zero_without_running(tmp_path: Path) -> None
     batch = resolve_scenarios(MESH[:1], tmp_path)
     result = TeacherPromptAdapter(never).evaluate(batch, {"teacher_probe": "  "}, capture_traces=True)
     assert result.scores == [0.0] and "teacher_probe is empty" in result.trajectories[0].verdict
+    # seen with a 1.5B reflection model: the template's values for one example incident, as JSON
+    filled = '{\n  "incident": "Every checkout fails with a 502",\n  "plan": "1. List the pods"\n}'
+    result = TeacherPromptAdapter(never).evaluate(batch, {"teacher_probe": filled}, capture_traces=True)
+    assert result.scores == [0.0] and "teacher_probe no longer contains $incident" in result.trajectories[0].verdict
+    kept = "Rate this plan: $plan\nfor: $incident"  # the inputs kept, the rest rewritten: evaluated
+    with pytest.raises(AssertionError, match="reached the teacher"):
+        TeacherPromptAdapter(never).evaluate(batch, {"teacher_probe": kept}, capture_traces=True)
 
 
 def test_a_rewrite_quoting_ground_truth_is_never_run(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from atlas_sre.agents.llm.teacher_prompts import allowed_placeholders, as_template, checked_prompts
+from atlas_sre.agents.llm.teacher_prompts import allowed_placeholders, as_template, checked_prompts, placeholders
 from atlas_sre.bench.config import ScenarioMeta
 from atlas_sre.models.base import ChatModel
 from atlas_sre.training.prompts_eval import MAX_COMMANDS_SHOWN, Evaluate, TaughtRun
@@ -66,6 +66,9 @@ examples into the template. Write general investigation guidance that transfers 
 - Keep it short: the teacher is a small model with a 50-token probe and a 200-token correction.
 
 Return only the new template inside ``` blocks."""
+
+REQUIRED_INPUTS = frozenset({"incident", "plan"})
+"""Placeholders a rewritten template must keep where its packaged original has them."""
 
 
 def reflection_templates(names: Sequence[str]) -> dict[str, str]:
@@ -140,12 +143,28 @@ class TeacherPromptAdapter:
                 raise ValueError(f"{name} quotes the ground truth of a training incident "
                                  f"({quoted or 'true root cause'!r}); templates must stay general")
 
+    @staticmethod
+    def check_inputs_kept(prompts: Mapping[str, str]) -> None:
+        """A ValueError when a template no longer shows the teacher what it is asked about.
+
+        A small reflection model may answer with the template's *values* filled in for one incident
+        (seen: a JSON object of `incident`, `plan`, `checks` for the example it was shown) instead of
+        a template. Such a text teaches about one past incident whatever the current one is; it is
+        refused before any episode is spent on it."""
+        for name, text in prompts.items():
+            present = set(placeholders(text))
+            dropped = sorted(p for p in REQUIRED_INPUTS & allowed_placeholders(name) if p not in present)
+            if dropped:
+                raise ValueError(f"{name} no longer contains ${dropped[0]}: a template must show the teacher "
+                                 f"the current incident and plan")
+
     def evaluate(self, batch: list[ScenarioMeta], candidate: dict[str, str], capture_traces: bool = False) -> Any:
         from gepa.core.adapter import EvaluationBatch
 
         prompts = {name: as_template(name, text) for name, text in candidate.items()}
         try:
             checked_prompts(prompts)
+            self.check_inputs_kept(prompts)
             self.check_no_leak(prompts)
         except ValueError as exc:  # a failed candidate, not a failed optimisation
             runs = [unusable(scenario, str(exc)) for scenario in batch]
