@@ -15,6 +15,7 @@ from conftest import (
     namespace,
     of_kind,
     pods_of,
+    server,
     service,
 )
 
@@ -142,7 +143,5 @@ def test_changed_deployment_has_generation_and_revision_two() -> None:
     assert revisions == ["1", "2"]
 
 
-def _server():  # noqa: ANN202 - the conftest image, imported lazily to keep the import list short
-    from conftest import server
-
-    return server()
+def _server():  # noqa: ANN202 - the conftest image (imported with the rest: a lazy `from conftest` would get
+    return server()  # whichever directory's conftest pytest loaded last, e.g. tests/training's)

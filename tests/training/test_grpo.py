@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tiny_lm import build_tiny_model  # a module, not a conftest.py: see its docstring
 
 from atlas_sre.cli.train import train_teacher_cli
 
@@ -18,6 +19,11 @@ SCENARIOS = ["service-no-endpoints", "mesh-subset-missing"]
 needs_train = pytest.mark.skipif(any(importlib.util.find_spec(m) is None for m in ("trl", "peft", "datasets")),
                                  reason="the train extra is not installed")
 needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl missing")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-teacher"))
 
 
 def lines(path: Path) -> list[dict[str, Any]]:

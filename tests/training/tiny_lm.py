@@ -1,6 +1,9 @@
 """A tiny causal LM built here (no download): a byte-level BPE tokenizer trained on the teacher's own
 prompts and completions, with a chat template, and a 2-layer Qwen2 with random weights, saved as an
-ordinary Hugging Face folder that `atlas-sre train teacher --model FOLDER` loads like any other."""
+ordinary Hugging Face folder that `atlas-sre train teacher --model FOLDER` loads like any other.
+
+A module the tests import, not a `conftest.py`: several test folders import their own conftest by
+name (`from conftest import …`), and with one more conftest.py pytest may hand them this one."""
 
 from __future__ import annotations
 
@@ -37,7 +40,3 @@ def build_tiny_model(path: Path) -> Path:
     tok.save_pretrained(path)
     return path
 
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("tiny-teacher"))
