@@ -20,7 +20,7 @@ from llama_server import llama_server as serve
 from openai_fake import RecordingProxy
 
 from atlas_sre.models import (
-    ModelError,
+    ContextExceeded,
     OpenAIChatModel,
     OpenAIConfig,
     load_model,
@@ -90,7 +90,7 @@ def test_every_budget_holds_by_the_servers_own_count(llama_server: str, budget: 
 def test_server_model_list_and_context_overflow(llama_server: str) -> None:
     model = OpenAIChatModel(OpenAIConfig(model=MODEL, base_url=f"{llama_server}/v1"))
     assert model.list_models() == [MODEL]
-    with pytest.raises(ModelError) as info:
+    with pytest.raises(ContextExceeded) as info:  # a ModelError an agent can answer by sending less
         model.complete([{"role": "user", "content": "word " * 3000}], max_tokens=5)
     text = str(info.value)
     assert "\n" not in text
@@ -107,6 +107,9 @@ def test_in_process_llamacpp_backend() -> None:
         f"m = load_model('llamacpp:{MODEL}', n_ctx=1024)\n"
         f"c = m.complete({PLAN!r}, max_tokens=12)\n"
         "d = m.complete([{'role': 'user', 'content': 'Say OK.'}], max_tokens=0 + 3)\n"
+        "from atlas_sre.models.base import ContextExceeded\n"
+        "try:\n    m.complete([{'role': 'user', 'content': 'word ' * 3000}], max_tokens=3)\n"
+        "except ContextExceeded as exc:\n    print('overflow:', exc)\n"
         "print(json.dumps([m.name, c.completion_tokens, c.prompt_tokens, c.text, c.raw['usage_estimated'],"
         " d.completion_tokens]))\n"
     )
@@ -119,3 +122,4 @@ def test_in_process_llamacpp_backend() -> None:
     assert name == f"llamacpp:{MODEL}"
     assert 0 < completion <= 12 and prompt > 30 and text.strip() and estimated is False
     assert 0 < short <= 3
+    assert "overflow: llamacpp:" in proc.stdout and "context window of 1024" in proc.stdout

@@ -4,7 +4,7 @@ Nothing here knows about SRE. Backends that need optional packages (transformers
 import them only when a model is first used, so importing this package is cheap.
 """
 
-from atlas_sre.models.base import Backend, ChatModel, Completion, Message, ModelError
+from atlas_sre.models.base import Backend, ChatModel, Completion, ContextExceeded, Message, ModelError
 from atlas_sre.models.catalog import CATALOG, CatalogEntry, catalog_entry
 from atlas_sre.models.install import (
     ModelListing,
@@ -33,6 +33,7 @@ __all__ = [
     "LlamaCppConfig",
     "Message",
     "ModelError",
+    "ContextExceeded",
     "ModelListing",
     "OpenAIChatModel",
     "OpenAIConfig",

@@ -23,6 +23,14 @@ class ModelError(RuntimeError):
     """A backend failure with a one-line, user-readable message (unreachable, bad key, unknown model)."""
 
 
+class ContextExceeded(ModelError):
+    """The request does not fit the model's context window (a one-line reason from the backend).
+
+    A distinct type so a caller that can shorten its request (an agent dropping older command output)
+    retries with less instead of ending the investigation on an error.
+    """
+
+
 class ToolsUnsupported(ModelError):
     """The backend or server cannot honour `tools` or `json_schema` (a one-line reason).
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from atlas_sre.models.base import Backend, Completion, Message, ToolsUnsupported
+from atlas_sre.models.base import Backend, Completion, ContextExceeded, Message, ModelError, ToolsUnsupported
 from atlas_sre.models.catalog import CATALOG
 from atlas_sre.models.install import installed_model_path
-from atlas_sre.models.text import check_messages, model_error
+from atlas_sre.models.text import check_messages, model_error, one_line
 
 INSTALL_HINT = "install atlas-sre[llm] (pip install 'atlas-sre[llm]', which builds llama-cpp-python)"
 
@@ -77,7 +77,8 @@ class LlamaCppChatModel:
                 **extra,
             )
         except ValueError as exc:  # llama.cpp reports an over-long prompt this way
-            raise model_error(f"{self.name} rejected the request: {exc}") from exc
+            error = ContextExceeded if "context window" in str(exc) else ModelError
+            raise error(one_line(f"{self.name} rejected the request: {exc}")) from exc
         latency = time.perf_counter() - started
         try:
             choice = out["choices"][0]

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from atlas_sre.models.base import Backend, Completion, Message, ModelError, ToolCall, ToolsUnsupported
+from atlas_sre.models.base import Backend, Completion, ContextExceeded, Message, ModelError, ToolCall, ToolsUnsupported
 from atlas_sre.models.http_call import DeadlinePassed, HttpReply, ReplyTooLarge, exchange
 from atlas_sre.models.openai_errors import describe_status, explain_unreachable, server_message
 from atlas_sre.models.openai_tools import SchemaStyle, read_tool_calls, rejected_feature, response_format
@@ -228,7 +228,10 @@ class OpenAIChatModel:
     def _status_error(self, status: int, detail: str, attempts: int, deadline: float) -> ModelError:
         if status in (404, 400) and _is_unknown_model(status, detail):
             return self._unknown_model_error(status, detail, deadline)
-        return model_error(describe_status(status, self.base_url, detail, attempts))
+        message = describe_status(status, self.base_url, detail, attempts)
+        if status == 413 or (status == 400 and "context" in detail.lower()):
+            return ContextExceeded(one_line(message))
+        return model_error(message)
 
     def _unknown_model_error(self, status: int, detail: str, deadline: float) -> ModelError:
         """Name the models the server does have; if it can't list any, the URL itself is the suspect."""

@@ -28,7 +28,7 @@ from atlas_sre.agents.llm.tools import (
 from atlas_sre.agents.parsing import final_diagnosis_schema, parse_action
 from atlas_sre.agents.prompting import capsule_block, guidance_block, opening_messages, render
 from atlas_sre.agents.types import Action, Briefing, CapsuleBrief, Incident, PlanResult, Usage
-from atlas_sre.models.base import ChatModel, Completion, Message, ToolsUnsupported
+from atlas_sre.models.base import ChatModel, Completion, ContextExceeded, Message, ToolsUnsupported
 
 ELIDED_HEAD_CHARS = 400
 
@@ -47,17 +47,18 @@ def context_chars(model: ChatModel, reply_tokens: int) -> int | None:
     return max(2000, (int(n_ctx) - reply_tokens) * 3) if isinstance(n_ctx, int) else None
 
 
-def compact(messages: list[Message], max_chars: int | None) -> list[Message]:
+def compact(messages: list[Message], max_chars: int | None, *, keep_latest: bool = True) -> list[Message]:
     """Shorten the oldest observations (to their first lines) until the request fits `max_chars`.
 
     The trajectory keeps every byte; only what is sent shrinks, oldest first, never the system
-    prompt, the task or the latest observation, so small-context models keep working.
+    prompt or the task, and the latest observation only when `keep_latest` is off (the retry after a
+    backend said the request does not fit), so small-context models keep working.
     """
     if max_chars is None or sum(len(m["content"]) for m in messages) <= max_chars:
         return messages
     out = [dict(m) for m in messages]
     total = sum(len(m["content"]) for m in out)
-    for i in range(2, len(out) - 1):
+    for i in range(2, len(out) - (1 if keep_latest else 0)):
         m = out[i]
         if m["role"] != "user" or len(m["content"]) <= ELIDED_HEAD_CHARS + 80:
             continue
@@ -67,6 +68,13 @@ def compact(messages: list[Message], max_chars: int | None) -> list[Message]:
         if total <= max_chars:
             break
     return out
+
+
+def squeezed(messages: list[Message], max_chars: int | None) -> list[Message]:
+    """The retry's request after a backend's `ContextExceeded`: half the characters of the first try
+    (or of the whole request, when no window is known), the latest observation shortened as well."""
+    sent = sum(len(m["content"]) for m in compact(messages, max_chars))
+    return compact(messages, sent // 2, keep_latest=False)
 
 
 def ran_commands(messages: list[Message]) -> list[str]:
@@ -144,8 +152,18 @@ class LLMStudent:
 
     def act(self, messages: list[Message]) -> Action:
         """The model's next reply, unparsed (the loop parses it); a tool call or a constrained JSON
-        reply arrives here already rewritten as the text protocol's reply."""
-        request = compact(messages, context_chars(self.model, self.reply_token_limit))
+        reply arrives here already rewritten as the text protocol's reply.
+
+        The request is compacted to the context window by a characters-per-token estimate; output
+        such as YAML packs fewer characters into a token, so when the backend still says the request
+        does not fit, it is sent once more with half the characters, the latest output shortened too.
+        """
+        try:
+            return self._act(compact(messages, context_chars(self.model, self.reply_token_limit)), messages)
+        except ContextExceeded:
+            return self._act(squeezed(messages, context_chars(self.model, self.reply_token_limit)), messages)
+
+    def _act(self, request: list[Message], messages: list[Message]) -> Action:
         mode = self.reply_mode
         if mode != "native":
             request = with_ran_reminder(request, messages)
@@ -183,7 +201,12 @@ class LLMStudent:
         category forms the grader reads: `parsing.final_diagnosis_schema`), so a small model cannot
         answer with one more command; a backend that refuses schemas is asked in plain text.
         """
-        request = compact(messages, context_chars(self.model, self.reply_token_limit))
+        try:
+            return self._final(compact(messages, context_chars(self.model, self.reply_token_limit)))
+        except ContextExceeded:
+            return self._final(squeezed(messages, context_chars(self.model, self.reply_token_limit)))
+
+    def _final(self, request: list[Message]) -> Action:
         if self.reply_mode == "constrained":
             # The same system note as every constrained reply: the prompt then starts exactly as the
             # last one did, so a local backend reuses its cached prefix instead of re-reading it all.
