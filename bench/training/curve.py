@@ -30,12 +30,25 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def train_lines(out: Path) -> list[dict[str, Any]]:
+    """The training completions of the steps that count: a resumed run re-does the steps after its
+    checkpoint, so when the step number goes back, the earlier lines of those steps are dropped."""
+    kept: list[dict[str, Any]] = []
+    for line in read_jsonl(out / "completions.jsonl"):
+        if line.get("split") != "train" or line.get("step") is None:
+            continue
+        step = int(line["step"])
+        if kept and int(kept[-1]["step"]) > step:
+            kept = [k for k in kept if int(k["step"]) < step]
+        kept.append(line)
+    return kept
+
+
 def train_curve(out: Path) -> list[tuple[int, float, float]]:
     """(step, mean reward, mean teaching reward) of every training step, from the scored completions."""
     by_step: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for line in read_jsonl(out / "completions.jsonl"):
-        if line.get("split") == "train" and line.get("step") is not None:
-            by_step[int(line["step"])].append(line)
+    for line in train_lines(out):
+        by_step[int(line["step"])].append(line)
     return [(step, sum(r["reward"] for r in rows) / len(rows), sum(r["teaching"] for r in rows) / len(rows))
             for step, rows in sorted(by_step.items())]
 
