@@ -49,6 +49,7 @@ def ents(text: str) -> list[str]:
     ("calls to reviews.shop.svc.cluster.local fail: the service was deleted", ["shop/Service/reviews"]),
     ("svc/ratings was deleted", ["shop/Service/ratings"]),
     ("node worker-1 is full", ["Node/worker-1"]),
+    ("the namespace shop lacks the istio-injection label", ["Namespace/shop"]),
 ])
 def test_forms_resolve_to_served_objects(text: str, want: list[str]) -> None:
     assert ents(text) == want
@@ -84,6 +85,8 @@ def test_emphasis_and_dismissal_rank_the_blamed_objects(text: str, want: list[st
     "Everything looks healthy; I could not find a root cause.",
     "checkout-api is the selector value",          # a label value is not the checkout Deployment
     "Pods in the shop namespace look fine.",       # a namespace as context is not blamed
+    '{"name": "kubectl_get", "arguments": {"namespace": "shop"}}',  # a namespace as a field (a tool call)
+    "namespace: shop\nselector: app=checkout",     # ... in YAML
     "The deployment is broken.",                    # several Deployments: "the deployment" names none
     "productpage is slow",                          # a bare app name is never blamed without a cause word
 ])

@@ -83,6 +83,12 @@ def _namespace_after(tokens: list[tuple[int, str]], j: int, served: Served) -> s
     return None
 
 
+def _keyed(clean: str, token: tuple[int, str]) -> bool:
+    """`namespace: shop`, `"namespace": "shop"`, `namespace = shop`: a field saying where, not what is blamed."""
+    start, tok = token
+    return clean[start + len(tok):start + len(tok) + 4].lstrip()[:1] in (":", "=")
+
+
 def _join_kind(m: re.Match[str]) -> str:
     """`virtual service` → `VirtualService ` (same length: offsets stay those of the answer)."""
     joined = "".join(w.capitalize() for w in m.group().split())
@@ -134,7 +140,7 @@ def mentions(text: str, served: Served) -> list[Mention]:
             j += 1
         prev = tokens[i - 1][1].lower() if i else ""
         if kind == "Namespace" and (prev in ("in", "-n", "across") or prev == "the" and i >= 2
-                                    and tokens[i - 2][1].lower() == "in"):
+                                    and tokens[i - 2][1].lower() == "in" or _keyed(clean, tokens[i])):
             continue
         if j < len(tokens) and j not in used:
             ns, name = _split_ref(tokens[j][1], served)
