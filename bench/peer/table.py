@@ -3,10 +3,11 @@
 Why a separate script: the two sides are written by different runs. HolmesGPT's episodes come from
 `bench/peer/run.sh` (one bench folder per incident, graded by the bench; the tool calls and the tokens
 its server reported are in `usage/`, written by `holmes_agent.py`). Our student's come from the
-real-model run (`bench/realmodels/run.sh`, mode `student`: untaught, like HolmesGPT). Only incidents
-both sides finished are compared.
+real-model run (`bench/realmodels/run.sh`, mode `student`: untaught, like HolmesGPT), or from a
+student-only run with the same settings for incidents that run has not reached (the first folder
+that has an incident wins). Only incidents both sides finished are compared.
 
-    python bench/peer/table.py runs/peer-1.5b runs/rm-1.5b
+    python bench/peer/table.py runs/peer-1.5b runs/rm-1.5b [runs/peer-student-1.5b]
 """
 
 from __future__ import annotations
@@ -51,9 +52,13 @@ def blamed(diagnosis: dict[str, Any]) -> str:
     return names[0] if names else "—"
 
 
-def rows(peer: Path, ours: Path) -> list[dict[str, Any]]:
+def rows(peer: Path, ours: list[Path]) -> list[dict[str, Any]]:
     """One row per incident both sides finished: verdict, actions, model calls, tokens and wall time each."""
-    student = {r.scenario: r for _, r in load(ours) if r.mode == "student"}
+    student: dict[str, EpisodeResult] = {}
+    for root in ours:
+        for _, r in load(root):
+            if r.mode == "student":
+                student.setdefault(r.scenario, r)
     out = []
     for folder, r in sorted(load(peer), key=lambda fr: fr[1].scenario):
         mine = student.get(r.scenario)
@@ -97,14 +102,15 @@ def table(model: str, found: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("peer", type=Path, help="HolmesGPT's run folder (bench/peer/run.sh)")
-    parser.add_argument("ours", type=Path, help="our student's run folder (bench/realmodels/run.sh)")
+    parser.add_argument("ours", type=Path, nargs="+",
+                        help="our student's run folders (bench/realmodels/run.sh first, then student-only runs)")
     parser.add_argument("--model", default=None, help="the model's name in the table (default: from the folder)")
     args = parser.parse_args(argv)
-    missing = [str(p) for p in (args.peer, args.ours) if not p.is_dir()]
+    missing = [str(p) for p in (args.peer, *args.ours) if not p.is_dir()]
     if missing:
         print(f"error: no such run folder: {', '.join(missing)}", file=sys.stderr)
         return 2
-    model = args.model or "qwen2.5-coder-" + args.ours.name.removeprefix("rm-")
+    model = args.model or "qwen2.5-coder-" + args.ours[0].name.removeprefix("rm-")
     print(table(model, rows(args.peer, args.ours)))
     return 0
 

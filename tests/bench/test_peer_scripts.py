@@ -59,6 +59,7 @@ def test_holmes_answers_are_graded_alone_and_joined_with_our_student(tmp_path: P
                      workers=1) == 0
     assert bench_cli(scenarios="mesh-subset-missing", modes="student", out=str(ours / "mesh-subset-missing"),
                      workers=1) == 0
+    (tmp_path / "ours-more").mkdir()  # a student-only folder that has not reached the incident
 
     record = json.loads((peer / "mesh-subset-missing" / "results.jsonl").read_text().splitlines()[0])
     trace = json.loads((peer / "mesh-subset-missing" / record["trace"]).read_text())
@@ -66,7 +67,7 @@ def test_holmes_answers_are_graded_alone_and_joined_with_our_student(tmp_path: P
     assert record["grade"]["correct"], trace["agent"]["stdout"]
 
     table = script(ROOT / "bench" / "peer" / "table.py")
-    [row] = table.rows(peer, ours)
+    [row] = table.rows(peer, [ours, tmp_path / "ours-more"])
     assert row["incident"] == "mesh-subset-missing" and row["holmes_correct"]
     assert (row["holmes_calls"], row["holmes_turns"], row["holmes_tokens"]) == (2, 3, 9120)
     assert row["holmes_answer"] == "shop/DestinationRule/reviews"

@@ -108,6 +108,24 @@ def test_json_answers_are_taken_as_is_and_prose_is_extracted() -> None:
     assert how == "text" and d.root_causes == ["shop/DestinationRule/reviews"]
 
 
+@pytest.mark.parametrize("text", [
+    # what HolmesGPT printed when a small model wrote its first call in a fence instead of <tool_call> tags
+    '```json\n{"name": "TodoWrite", "arguments": {"todos": [{"id": "1", "content": "Check the logs for the '
+    'checkout service"}]}}\n```',
+    '<tool_call>\n{"name": "kubectl_describe", "arguments": {"kind": "deployment", "name": "checkout"}}\n</tool_call>',
+    '[{"function": {"name": "kubectl_logs", "arguments": "{\\"pod\\": \\"checkout-7d9f8c6b5d-x2x4z\\"}"}}]',
+])
+def test_an_unexecuted_tool_call_blames_nothing(text: str) -> None:
+    d, how = read_answer(text, OBJECTS, "shop")
+    assert how == "tool-call" and d.entities == []
+
+
+def test_prose_around_a_call_is_still_read() -> None:
+    text = 'I ran {"name": "kubectl_get", "arguments": {}}; the reviews DestinationRule lacks v3.'
+    d, how = read_answer(text, OBJECTS, "shop")
+    assert how == "text" and d.root_causes == ["shop/DestinationRule/reviews"]
+
+
 def test_extracted_answers_grade_like_structured_ones() -> None:
     from atlas_sre.grading import GroundTruth
     truth = GroundTruth.coerce({"rootCauses": [{"entity": "shop/Deployment/checkout", "category": "Misconfiguration"}],

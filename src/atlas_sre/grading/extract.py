@@ -19,6 +19,7 @@ simulator: the caller passes the served objects.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ _MULTIWORD = re.compile(r"\b(virtual|destination|peer|authorization|request|serv
                         r"cron|network|horizontal pod|pod disruption|persistent volume|endpoint|role|cluster role)"
                         r" (service|rule|authentication|policy|entry|map|set|job|autoscaler|budget|claim|slice|"
                         r"binding|account)s?\b", re.I)
+_CALL_WRAP = re.compile(r"^```[a-z]*\s*|\s*```$|</?tool_call>")
+"""A Markdown fence or Hermes `<tool_call>` tags around an answer that is only a tool call."""
 _K8SGPT = re.compile(r"^\s*\d+:\s+[A-Za-z]+\s+\S+", re.M)
 """k8sgpt's result header, `0: Pod shop/checkout-7d9f-x2x4z(Deployment/checkout)`: its objects are findings."""
 
@@ -249,10 +252,40 @@ def extract_diagnosis(text: str, objects: Sequence[ObjectRef], default_namespace
     return Diagnosis(entities=entities, summary=text.strip()[:1000])
 
 
+def _call(data: object) -> bool:
+    """A tool call in any of the common wire shapes: `{"name", "arguments"|"parameters"}`, `{"function": …}`,
+    `{"tool_calls": [...]}`, or a list of them."""
+    if isinstance(data, list):
+        return bool(data) and all(_call(item) for item in data)
+    if not isinstance(data, dict):
+        return False
+    if isinstance(data.get("function"), dict) or isinstance(data.get("tool_calls"), list):
+        return True
+    return isinstance(data.get("name"), str) and ("arguments" in data or "parameters" in data)
+
+
+def unexecuted_call(text: str) -> bool:
+    """The whole answer is a tool call written as text (`{"name": …, "arguments": …}`, fenced or tagged).
+
+    A small model that does not write its framework's tool-call syntax hands back the call itself,
+    and the framework prints it as the answer. Its arguments name objects (a namespace, a label, a
+    to-do item), but nothing in it is a finding, so it blames nothing."""
+    body = _CALL_WRAP.sub("", text.strip()).strip()
+    if not body.startswith(("{", "[")):
+        return False
+    try:
+        return _call(json.loads(body))
+    except ValueError:
+        return False
+
+
 def read_answer(text: str, objects: Sequence[ObjectRef], default_namespace: str | None = None
                 ) -> tuple[Diagnosis, str]:
-    """An outside agent's stdout → (diagnosis, how): `json` when it holds our schema, else `text`."""
+    """An outside agent's stdout → (diagnosis, how): `json` when it holds our schema, `tool-call` when it
+    is only an unexecuted tool call (no cause named), else `text`."""
     try:
         return parse_diagnosis(text, default_namespace), "json"
     except DiagnosisError:
+        if unexecuted_call(text):
+            return Diagnosis(summary=text.strip()[:1000]), "tool-call"
         return extract_diagnosis(text, objects, default_namespace), "text"
