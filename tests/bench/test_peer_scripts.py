@@ -39,8 +39,9 @@ json.dump({{"result": answer, "num_llm_calls": 3, "prompt_tokens": 9000, "comple
 '''
 
 
-def script(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"peer_{path.stem}", path)
+def _table() -> ModuleType:
+    """bench/peer/table.py as a module (bench/ is scripts, not a package); its `_script` loads the wrapper."""
+    spec = importlib.util.spec_from_file_location("peer_table", ROOT / "bench" / "peer" / "table.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -66,7 +67,7 @@ def test_holmes_answers_are_graded_alone_and_joined_with_our_student(tmp_path: P
     assert "Toolset" not in trace["agent"]["stdout"] and "Toolset statuses" in trace["agent"]["stderr"]
     assert record["grade"]["correct"], trace["agent"]["stdout"]
 
-    table = script(ROOT / "bench" / "peer" / "table.py")
+    table = _table()
     [row] = table.rows(peer, [ours, tmp_path / "ours-more"])
     assert row["incident"] == "mesh-subset-missing" and row["holmes_correct"]
     assert (row["holmes_calls"], row["holmes_turns"], row["holmes_tokens"]) == (2, 3, 9120)
@@ -77,7 +78,7 @@ def test_holmes_answers_are_graded_alone_and_joined_with_our_student(tmp_path: P
 
 
 def test_holmes_failing_is_an_error_not_an_answer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    wrapper = script(ROOT / "bench" / "peer" / "holmes_agent.py")
+    wrapper = _table()._script(ROOT / "bench" / "peer" / "holmes_agent.py")
     code = wrapper.main(["--holmes", shutil.which("false") or "false", "--model", "m", "--usage-dir",
                          str(tmp_path), "incident"])
     assert code == 1 and capsys.readouterr().out == "" and not list(tmp_path.iterdir())
