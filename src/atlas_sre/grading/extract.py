@@ -11,7 +11,9 @@ instead (docs/outside-agents.md lists them and their measured agreement with han
 2. resolve each against the served objects, given as `(namespace, kind, name)`: pods and
    ReplicaSets go to their workload by Kubernetes naming, Jobs of a CronJob to the CronJob;
 3. give each mention a role from its clause (`cues.py`) and keep the causes, else what is named
-   without a role, else the symptoms; dismissed objects ("not the cause") are never kept.
+   without a role, else the symptoms; dismissed objects ("not the cause") are never kept;
+4. an answer that is only a tool call written as text (a small model that missed its framework's
+   tool-call syntax) names nothing.
 
 Grading owns this because it is part of scoring an answer; it never sees a scenario or the
 simulator: the caller passes the served objects.
@@ -264,7 +266,7 @@ def _call(data: object) -> bool:
     return isinstance(data.get("name"), str) and ("arguments" in data or "parameters" in data)
 
 
-def unexecuted_call(text: str) -> bool:
+def _unexecuted_call(text: str) -> bool:
     """The whole answer is a tool call written as text (`{"name": …, "arguments": …}`, fenced or tagged).
 
     A small model that does not write its framework's tool-call syntax hands back the call itself,
@@ -286,6 +288,6 @@ def read_answer(text: str, objects: Sequence[ObjectRef], default_namespace: str 
     try:
         return parse_diagnosis(text, default_namespace), "json"
     except DiagnosisError:
-        if unexecuted_call(text):
+        if _unexecuted_call(text):
             return Diagnosis(summary=text.strip()[:1000]), "tool-call"
         return extract_diagnosis(text, objects, default_namespace), "text"
