@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from atlas_sre.bench.config import EpisodeResult
+from atlas_sre.grading.diagnosis import Diagnosis
 
 
 def _script(path: Path) -> ModuleType:
@@ -48,8 +49,7 @@ def holmes_usage(peer: Path, folder: Path, result: EpisodeResult) -> dict[str, A
 
 def blamed(diagnosis: dict[str, Any]) -> str:
     """The first object the answer blames (a contributing factor), or `—` when it blames none."""
-    names = [e["name"] for e in diagnosis.get("entities", []) if e.get("contributing_factor")]
-    return names[0] if names else "—"
+    return next(iter(Diagnosis.model_validate(diagnosis).root_causes), "—")
 
 
 def rows(peer: Path, ours: list[Path]) -> list[dict[str, Any]]:
