@@ -129,6 +129,18 @@ def test_tools_are_recognised_by_name() -> None:
     assert isinstance(check_command_line("mesh-check -A", tool_names={"analyze", "mesh-check"}), Pipeline)
 
 
+def test_istioctl_analyze_is_the_analyze_tool_and_nothing_else_of_istioctl_runs() -> None:
+    decision = check_command_line("istioctl analyze -A | grep Error")
+    assert isinstance(decision, Pipeline)
+    assert decision.source == ToolCommand(name="analyze", args=("analyze", "-A"))
+    for line in ("istioctl proxy-config clusters checkout-abc", "istioctl", "istioctl x describe pod web"):
+        refused = check_command_line(line)
+        assert isinstance(refused, Refusal) and "only `istioctl analyze` runs here" in refused.reason
+        assert "kubectl logs POD -c istio-proxy" in refused.reason  # says what to read instead
+    refused = check_command_line("istioctl analyze -A", tool_names={"mesh-check"})  # no analyzer given
+    assert isinstance(refused, Refusal) and "not an allowed program" in refused.reason
+
+
 @pytest.mark.parametrize(
     ("args", "namespace_given", "all_namespaces", "timeout_given"),
     [

@@ -182,7 +182,11 @@ def test_table_watch_sends_one_row_tables_headers_first(sim: SimServer) -> None:
 def test_an_open_watch_blocks_nobody_and_ends_when_the_client_leaves(sim: SimServer) -> None:
     url = urlsplit(sim.url)
     connections = sim._server.connections  # type: ignore[union-attr]
+    deadline = time.monotonic() + 5  # earlier tests' streams (timeoutSeconds=1, or a client gone) may still close
+    while connections.watching() and time.monotonic() < deadline:
+        time.sleep(0.05)
     before = connections.watching()
+    assert before == 0
     watcher = socket.create_connection((url.hostname, url.port), timeout=5)
     watcher.sendall(f"GET {url.path}/api/v1/pods?watch=true HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     head = watcher.recv(65536)
